@@ -1,0 +1,3 @@
+from guardian.cli.main import run
+
+run()

@@ -1,0 +1,60 @@
+"""Time, behind a small protocol so tests and replay can substitute their own clock."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+_ZERO = timedelta(0)
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+    def now_iso(self) -> str:
+        """`iso_utc(self.now())`, which a clock may compute faster."""
+        ...
+
+    def monotonic(self) -> float: ...
+
+
+class SystemClock:
+    """Wall-clock UTC time and the process's monotonic clock."""
+
+    def __init__(self) -> None:
+        self._cached: tuple[int, str] = (-1, "")
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def now_iso(self) -> str:
+        # Formatting a datetime costs microseconds on the hot path; the seconds part changes once a
+        # second, so it is cached and only the microseconds are formatted each time.
+        micros = time.time_ns() // 1000
+        second, fraction = divmod(micros, 1_000_000)
+        cached = self._cached  # one tuple, swapped whole, so threads never mix two seconds
+        if cached[0] != second:
+            stamp = datetime.fromtimestamp(second, UTC).replace(tzinfo=None)
+            cached = self._cached = (second, stamp.isoformat(timespec="seconds"))
+        return f"{cached[1]}.{fraction:06d}Z"
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+
+def iso_utc(moment: datetime) -> str:
+    """ISO 8601 in UTC with microseconds and a `Z`, the one timestamp form the ledger uses."""
+    if moment.utcoffset() != _ZERO:
+        moment = moment.astimezone(UTC)
+    return moment.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+def parse_iso_utc(text: str) -> datetime:
+    """Inverse of `iso_utc`; rejects anything that is not a UTC timestamp."""
+    if not isinstance(text, str) or not text.endswith("Z"):
+        raise ValueError(f"expected an ISO 8601 UTC timestamp ending in 'Z', got {text!r}")
+    return datetime.fromisoformat(text[:-1] + "+00:00")
+
+
+SYSTEM_CLOCK = SystemClock()

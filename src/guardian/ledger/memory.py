@@ -1,0 +1,46 @@
+"""An in-memory hash chain: the ledger of tests and of a Guardian given no store."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from guardian.core.clock import SYSTEM_CLOCK, Clock
+from guardian.ledger.entry import GENESIS_HASH, Entry
+
+
+class MemoryLedger:
+    def __init__(self, clock: Clock = SYSTEM_CLOCK) -> None:
+        self._entries: list[Entry] = []
+        self._lock = threading.Lock()
+        self._clock = clock
+
+    def append(self, kind: str, payload: dict[str, Any], *, has_float: bool | None = None) -> Entry:
+        with self._lock:
+            prev = self._entries[-1].hash if self._entries else GENESIS_HASH
+            entry = Entry.seal(
+                len(self._entries) + 1,
+                kind,
+                self._clock.now_iso(),
+                payload,
+                prev,
+                has_float=has_float,
+            )
+            self._entries.append(entry)
+            return entry
+
+    def entries(self, after: int = 0) -> Iterator[Entry]:
+        with self._lock:
+            snapshot = self._entries[max(after, 0) :]
+        return iter(snapshot)
+
+    def head(self) -> Entry | None:
+        with self._lock:
+            return self._entries[-1] if self._entries else None
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def close(self) -> None:
+        """Nothing to release."""

@@ -1,0 +1,36 @@
+"""The fast canonical path must produce exactly RFC 8785's bytes."""
+
+import rfc8785
+from hypothesis import given
+from hypothesis import strategies as st
+
+from guardian.core.canonical import canonical_json, contains_float, content_hash
+
+json_scalars = st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | st.text()
+json_values = st.recursive(
+    json_scalars | st.floats(allow_nan=False, allow_infinity=False),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(json_values)
+def test_fast_path_equals_rfc8785(value: object) -> None:
+    assert canonical_json(value) == rfc8785.dumps(value)
+
+
+def test_astral_keys_sort_by_utf16_code_units() -> None:
+    # U+1F600 sorts before U+FF5E in UTF-16 but after it in code points.
+    value = {"\uff5e": 1, "\U0001f600": 2}
+    assert canonical_json(value) == rfc8785.dumps(value)
+    assert canonical_json(value).index("😀".encode()) < canonical_json(value).index("～".encode())
+
+
+def test_integral_float_is_written_as_integer() -> None:
+    assert canonical_json({"a": 1.0}) == b'{"a":1}'
+    assert contains_float([{"x": [1.5]}])
+
+
+def test_content_hash_is_order_independent() -> None:
+    assert content_hash({"a": 1, "b": 2}) == content_hash({"b": 2, "a": 1})
+    assert content_hash({"a": 1}).startswith("sha256:")
