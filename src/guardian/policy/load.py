@@ -16,11 +16,19 @@ from guardian.core.decision import Decision
 from guardian.core.duration import parse_duration
 from guardian.core.errors import PolicyError, PolicyProblem
 from guardian.policy.conditions import ConditionError, compile_condition
-from guardian.policy.model import RATE_LIMIT_SCOPES, AgentAllowlist, Policy, RateLimit, Rule
+from guardian.policy.model import (
+    RATE_LIMIT_SCOPES,
+    AgentAllowlist,
+    Policy,
+    RateLimit,
+    Rule,
+    ToolMapping,
+)
 from guardian.policy.patterns import ANY, Pattern, PatternError, compile_pattern
 from guardian.policy.source import SourceError, line_of, read_file
 
-TOP_FIELDS = frozenset({"version", "name", "description", "rules", "policies", "agents"})
+TOP_FIELDS = frozenset({"version", "name", "description", "rules", "policies", "agents", "tools"})
+TOOL_FIELDS = frozenset({"target", "description"})
 RULE_FIELDS = frozenset({
     "id", "description", "actor", "action", "target", "when", "effect", "decision", "reason",
     "min_authority", "never_auto_approve", "rate_limit", "analyze", "approval_timeout",
@@ -95,10 +103,13 @@ class _Builder:
         raw_rules = self._flatten(data)
         rules = self._rules(raw_rules)
         agents = self._agents(data.get("agents"), line_of(data, "agents"))
+        tools = self._tools(data.get("tools"), line_of(data, "tools"))
         if not raw_rules and not agents and not self.problems:
             self.problem("policy has no rules (everything would be denied); add at least one rule",
                          line_of(data))  # fmt: skip
-        return Policy(tuple(rules), agents, document, content_hash(document), self.source, name)
+        return Policy(
+            tuple(rules), agents, document, content_hash(document), self.source, name, tools
+        )
 
     # -- rule lists ------------------------------------------------------------------------------
 
@@ -334,6 +345,31 @@ class _Builder:
             except PatternError as exc:
                 self.problem(f"agent {agent_id!r}: bad pattern: {exc}", line_of(spec, "tools"))
         return agents
+
+
+    def _tools(self, value: Any, line: int | None) -> tuple[ToolMapping, ...]:
+        if value is None:
+            return ()
+        if not isinstance(value, dict):
+            self.problem("expected a mapping of tool name (or glob) to {target: ARGUMENT}", line, field="tools")
+            return ()
+        out = []
+        for name, spec in value.items():
+            where = line_of(value, name)
+            if not isinstance(spec, dict):
+                self.problem(f"tool {name!r}: expected a mapping like {{target: path}}", where, field="tools")
+                continue
+            for key in sorted(set(spec) - TOOL_FIELDS):
+                self.problem(f"tool {name!r}: unknown field {key!r}", line_of(spec, key), field=key)
+            target = spec.get("target")
+            if target is not None and (not isinstance(target, str) or not target):
+                self.problem(f"tool {name!r}: target must name an argument", line_of(spec, "target"))
+                continue
+            try:
+                out.append(ToolMapping(compile_pattern(name), target))
+            except PatternError as exc:
+                self.problem(f"tool {name!r}: bad pattern: {exc}", where, field="tools")
+        return tuple(out)
 
 
 def to_plain_json(value: Any, path: str = "$") -> Any:

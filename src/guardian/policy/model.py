@@ -65,6 +65,14 @@ class AgentAllowlist:
 
 
 @dataclass(frozen=True, slots=True)
+class ToolMapping:
+    """How a tool's arguments become an intent: which argument is the target (MCP, @tool)."""
+
+    pattern: Pattern
+    target: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Policy:
     rules: tuple[Rule, ...]
     agents: dict[str, AgentAllowlist]
@@ -72,6 +80,14 @@ class Policy:
     policy_hash: str
     source: str
     name: str | None = None
+    tools: tuple[ToolMapping, ...] = ()
 
     def rule(self, rule_id: str) -> Rule | None:
         return next((r for r in self.rules if r.id == rule_id), None)
+
+    def target_param(self, action: str) -> str | None:
+        """The argument that names the target of `action`, from the first matching `tools:` entry."""
+        for mapping in self.tools:
+            if mapping.pattern.matches(action):
+                return mapping.target
+        return None
