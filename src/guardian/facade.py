@@ -1,24 +1,40 @@
-"""`Guardian`: the one object a user creates. It wires policy, ledger and the guard together."""
+"""`Guardian`: the one object a user creates. It wires policy, ledger, approvals and the guard."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from guardian.core.clock import SYSTEM_CLOCK, Clock
+from guardian.core.decision import Decision
+from guardian.core.errors import ApprovalRequired, Denied
 from guardian.core.intent import Intent
 from guardian.core.principal import Principal
 from guardian.core.record import DecisionRecord
+from guardian.governance.analysis import ANALYZER_CHECK
+from guardian.governance.approvals import Approvals
 from guardian.governance.guard import Guard
+from guardian.governance.proposals import Proposal, ProposalStore
+from guardian.governance.receipts import ReceiptReport, record_receipt, verify_receipts
+from guardian.governance.sessions import ScopeRegistry, Session
+from guardian.ledger.entry import Entry
+from guardian.ledger.keys import KEY_ENV, load_or_create_signing_key
 from guardian.ledger.memory import MemoryLedger
 from guardian.ledger.store import Ledger
 from guardian.policy.load import load_policy
 from guardian.policy.model import Policy
 from guardian.policy.ratelimit import MemoryRateCounter
+from guardian.storage.engine import MEMORY_URL, ensure_tables, open_engine
+from guardian.storage.tables import metadata
 
+DEFAULT_KEY_PATH = Path(".guardian") / "signing.key"
 PolicySource = str | Path | dict[str, Any] | list[Any] | Policy
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def default_policy_path() -> Path:
@@ -30,23 +46,51 @@ class Guardian:
     """Decide intents under a policy and record every decision in a hash-chained ledger.
 
     `policy` is a path (YAML/JSON/TOML), a dict, a list of rules or a loaded Policy; `None` takes
-    `GUARDIAN_POLICY` or the packaged default. `ledger` is a Ledger; `None` keeps an in-memory chain.
+    `GUARDIAN_POLICY` or the packaged default. `ledger` is a Ledger, or a URL (`memory://`,
+    `sqlite:///path.db`, `postgresql://...`; "" means `GUARDIAN_DATABASE_URL` or
+    `.guardian/guardian.db`); `None` keeps an in-memory chain. `state` is the database URL for
+    proposals and other shared state: by default the ledger's URL, or in memory.
+    `agent_id` is the actor of intents raised through `tool` and `authorize` when none is named.
     """
 
     def __init__(
         self,
         policy: PolicySource | None = None,
         *,
-        ledger: Ledger | None = None,
+        ledger: Ledger | str | None = None,
+        state: str | None = None,
         clock: Clock = SYSTEM_CLOCK,
+        agent_id: str = "agent",
+        signing_key: Path | Ed25519PrivateKey | None = None,
     ) -> None:
         self.clock = clock
-        self.ledger: Ledger = ledger if ledger is not None else MemoryLedger(clock)
-        self._guard = Guard(_as_policy(policy), self.ledger, MemoryRateCounter(), clock=clock)
+        self.agent_id = agent_id
+        if isinstance(ledger, str):
+            from guardian.ledger.open import open_ledger, resolve_url
+
+            ledger_url = resolve_url(ledger)
+            self.ledger: Ledger = open_ledger(ledger_url, clock=clock)
+            state = state or ledger_url
+        else:
+            self.ledger = ledger if ledger is not None else MemoryLedger(clock)
+        state = state or MEMORY_URL
+        engine = open_engine(state)
+        if state == MEMORY_URL:
+            ensure_tables(engine, metadata)
+        self.approvals = Approvals(ProposalStore(engine), self.ledger, clock)
+        self.scopes = ScopeRegistry()
+        self._signing_key_path = signing_key
+        self._signing_key: Ed25519PrivateKey | None = None
+        self._guard = Guard(
+            _as_policy(policy), self.ledger, MemoryRateCounter(),
+            checks=[ANALYZER_CHECK, self.scopes.as_check()], clock=clock, approvals=self.approvals,
+        )  # fmt: skip
 
     @property
     def policy(self) -> Policy:
         return self._guard.policy
+
+    # -- deciding ---------------------------------------------------------------------------------
 
     def decide(
         self,
@@ -67,11 +111,71 @@ class Guardian:
     def decide_intent(self, intent: Intent, principal: Principal | None = None) -> DecisionRecord:
         return self._guard.decide(intent, principal)
 
+    def authorize(self, action: str, target: str | None = "", params: dict[str, Any] | None = None,
+                  *, actor: str | None = None, **fields: Any) -> DecisionRecord:  # fmt: skip
+        """Decide and return the record if ALLOW; raise Denied or ApprovalRequired otherwise."""
+        record = self.decide(actor or self.agent_id, action, target, params, **fields)
+        raise_unless_allowed(record)
+        return record
+
+    def tool(self, action: str | None = None, *, target: Any = None,
+             actor: str | None = None) -> Callable[[F], F]:  # fmt: skip
+        """Decorator: each call of the function is decided first and runs only on ALLOW."""
+        from guardian.runtime.tool import governed
+
+        return governed(self, action=action, target=target, actor=actor)
+
     def reload(self, policy: PolicySource) -> Policy:
         """Load and swap in a new policy atomically; on error the old policy stays in force."""
         loaded = _as_policy(policy)
         self._guard.reload(loaded)
         return loaded
+
+    # -- approvals --------------------------------------------------------------------------------
+
+    def approve(self, proposal_id: str, approver: Principal, reason: str = "") -> Proposal:
+        return self.approvals.approve(proposal_id, approver, reason)
+
+    def reject(self, proposal_id: str, approver: Principal, reason: str = "") -> Proposal:
+        return self.approvals.reject(proposal_id, approver, reason)
+
+    def proposal(self, proposal_id: str) -> Proposal:
+        return self.approvals.get(proposal_id)
+
+    def wait_for_approval(self, proposal_id: str, timeout: float) -> Proposal:
+        return self.approvals.wait(proposal_id, timeout)
+
+    # -- sessions ---------------------------------------------------------------------------------
+
+    def session(self, agent_id: str | None = None, *, session_id: str | None = None,
+                goal: str | None = None, tools: list[str] | None = None) -> Session:  # fmt: skip
+        """A session whose decisions are collected into a signed bundle when it closes."""
+        return Session(
+            self, agent_id or self.agent_id, session_id=session_id, goal=goal, tools=tools
+        )
+
+    def signing_key(self) -> Ed25519PrivateKey:
+        """The Ed25519 key for bundles: given, or `.guardian/signing.key` (created 0600 on first use)."""
+        if self._signing_key is None:
+            given = self._signing_key_path
+            if isinstance(given, Ed25519PrivateKey):
+                self._signing_key = given
+            else:
+                path = given or Path(os.environ.get(KEY_ENV) or DEFAULT_KEY_PATH)
+                self._signing_key = load_or_create_signing_key(Path(path))
+        return self._signing_key
+
+    # -- receipts ---------------------------------------------------------------------------------
+
+    def record_receipt(self, decision_id: str, status: str = "success", output: Any = None,
+                       started_at: str | None = None, finished_at: str | None = None,
+                       **details: Any) -> Entry:  # fmt: skip
+        """Record what happened when an allowed decision was executed (once per decision)."""
+        return record_receipt(self.ledger, self.clock, decision_id, status=status, output=output,
+                              started_at=started_at, finished_at=finished_at, **details)  # fmt: skip
+
+    def verify_receipts(self) -> ReceiptReport:
+        return verify_receipts(self.ledger.entries())
 
     def close(self) -> None:
         self.ledger.close()
@@ -81,6 +185,22 @@ class Guardian:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def raise_unless_allowed(record: DecisionRecord) -> None:
+    """The enforcement rule: DENY raises Denied, ASK raises ApprovalRequired, ALLOW returns."""
+    if record.decision is Decision.ALLOW:
+        return
+    why = "; ".join(f"{r.code}: {r.message}" for r in record.reasons)
+    what = (
+        f"{record.intent.action} on {record.intent.target!r}"
+        if record.intent.target
+        else record.intent.action
+    )
+    if record.decision is Decision.ASK:
+        raise ApprovalRequired(f"{what} needs approval (proposal {record.proposal_id}): {why}",
+                               record, record.reasons, record.proposal_id)  # fmt: skip
+    raise Denied(f"{what} denied: {why}", record, record.reasons)
 
 
 def _as_policy(policy: PolicySource | None) -> Policy:

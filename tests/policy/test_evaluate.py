@@ -167,3 +167,28 @@ def test_ask_rule_fields_are_kept() -> None:
     assert record.decision == "ASK" and record.reasons[0].message == "money"
     rule = g.policy.rule("pay")
     assert rule is not None and rule.never_auto_approve and rule.approval_timeout_seconds == 900
+
+
+def test_denies_outright() -> None:
+    from guardian.policy.evaluate import CompiledPolicy
+    from guardian.policy.load import load_policy
+
+    compiled = CompiledPolicy(load_policy({
+        "agents": {"limited": {"tools": ["read_*"]}},
+        "rules": [
+            {"action": "rm", "effect": "DENY"},
+            {"action": "write", "target": "/tmp/*", "effect": "ALLOW"},
+            {"action": "maybe", "when": "params.x == 1", "effect": "DENY"},
+            {"action": "maybe", "effect": "ALLOW"},
+            {"action": "admin", "min_authority": 4, "effect": "ALLOW"},
+            {"action": "read_*", "effect": "ALLOW"},
+        ],
+    }))  # fmt: skip
+    assert compiled.denies_outright("a", "rm")
+    assert compiled.denies_outright("a", "unknown_tool")
+    assert not compiled.denies_outright("a", "write")
+    assert not compiled.denies_outright("a", "maybe")
+    assert compiled.denies_outright("a", "admin")
+    assert not compiled.denies_outright("a", "admin", Principal("g", "guardian", 4))
+    assert compiled.denies_outright("limited", "write")
+    assert not compiled.denies_outright("limited", "read_file")

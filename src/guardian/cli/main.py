@@ -8,6 +8,7 @@ import sys
 import typer
 
 from guardian import __version__
+from guardian.cli.approvals_cmd import approvals_app
 from guardian.cli.decide_cmd import decide
 from guardian.cli.demo_cmd import demo
 from guardian.cli.output import ExitCode, stderr
@@ -21,6 +22,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(policy_app, name="policy")
+app.add_typer(approvals_app, name="approvals")
 app.command("decide")(decide)
 app.command("demo")(demo)
 

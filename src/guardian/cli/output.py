@@ -10,8 +10,9 @@ import orjson
 import typer
 from rich.console import Console
 
-stdout = Console(soft_wrap=True)
-stderr = Console(stderr=True, soft_wrap=True)
+# Piped output is read by scripts and people alike: wide enough that ids and hashes are not cut.
+stdout = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
+stderr = Console(stderr=True, soft_wrap=True, width=None if sys.stderr.isatty() else 200)
 
 
 class OutputFormat(enum.StrEnum):

@@ -71,7 +71,14 @@ class DecisionRecord(Mapping[str, Any]):
 
     @property
     def proposal_id(self) -> str | None:
+        """For an ASK: the proposal a human must decide."""
         found = self._payload.get("proposal_id")
+        return None if found is None else str(found)
+
+    @property
+    def approval_id(self) -> str | None:
+        """For an ALLOW that used an approval: the approved proposal's id."""
+        found = self._payload.get("approval_id")
         return None if found is None else str(found)
 
     def __repr__(self) -> str:
@@ -148,7 +155,7 @@ def decision_payload(
     reasons: tuple[Reason, ...],
     policy_hash: str,
     principal: Principal,
-    proposal_id: str | None,
+    links: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     payload: dict[str, Any] = {
         "decision_id": decision_id,
@@ -160,6 +167,6 @@ def decision_payload(
         "policy_hash": policy_hash,
         "principal": principal.to_dict(),
     }
-    if proposal_id is not None:
-        payload["proposal_id"] = proposal_id
+    if links:
+        payload.update(links)  # proposal_id (an ASK) or approval_id (an approved ASK, now ALLOW)
     return payload

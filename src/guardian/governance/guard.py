@@ -18,6 +18,7 @@ from guardian.core.ids import new_id
 from guardian.core.intent import Intent, check_size
 from guardian.core.principal import Principal
 from guardian.core.record import DecisionRecord, decision_payload
+from guardian.governance.approvals import Approvals
 from guardian.ledger.store import Ledger
 from guardian.policy.evaluate import CompiledPolicy, Evaluation, RateCounter
 from guardian.policy.model import Policy
@@ -51,8 +52,10 @@ class Guard:
         *,
         checks: Sequence[NamedCheck] = (),
         clock: Clock = SYSTEM_CLOCK,
+        approvals: Approvals | None = None,
     ) -> None:
         self._compiled = CompiledPolicy(policy)
+        self._approvals = approvals
         self._ledger = ledger
         self._counter = counter
         self._checks = tuple(checks)
@@ -89,13 +92,35 @@ class Guard:
             intent, principal, self._counter, self._clock.now().timestamp()
         )
         evaluation = self._run_checks(CheckContext(intent, principal, compiled.policy, evaluation))
+        decision_id = new_id()
+        links = None
+        if evaluation.decision is Decision.ASK and self._approvals is not None:
+            evaluation, links = self._ask(intent, intent_hash, decision_id, evaluation)
         payload = decision_payload(
-            new_id(), intent, intent_hash, evaluation.decision, evaluation.rule_id,
-            evaluation.reasons, compiled.policy.policy_hash, principal, None,
+            decision_id, intent, intent_hash, evaluation.decision, evaluation.rule_id,
+            evaluation.reasons, compiled.policy.policy_hash, principal, links,
         )  # fmt: skip
         entry = self._ledger.append("decision", payload, has_float=intent.has_float)
         return DecisionRecord(payload, entry.seq, entry.ts, entry.hash, entry.prev_hash, intent,
                               principal, evaluation.decision, evaluation.reasons)  # fmt: skip
+
+    def _ask(self, intent: Intent, intent_hash: str, decision_id: str,
+             evaluation: Evaluation) -> tuple[Evaluation, dict[str, str]]:  # fmt: skip
+        """An ASK either uses an approval of exactly this intent (ALLOW) or opens a proposal."""
+        assert self._approvals is not None
+        used = self._approvals.consume(intent_hash, decision_id)
+        if used is not None:
+            note = Reason(
+                "approved",
+                f"approved by {used.decided_by}: {used.decision_reason or ''}".rstrip(": "),
+            )
+            allowed = Evaluation(Decision.ALLOW, evaluation.rule, (*evaluation.reasons, note))
+            return allowed, {"approval_id": used.id}
+        proposal = self._approvals.open(
+            new_id(), decision_id, intent.to_dict(), intent_hash, evaluation.rule,
+            [r.to_dict() for r in evaluation.reasons],
+        )  # fmt: skip
+        return evaluation, {"proposal_id": proposal.id}
 
     def _run_checks(self, context: CheckContext) -> Evaluation:
         evaluation = context.evaluation

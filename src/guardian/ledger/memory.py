@@ -8,16 +8,29 @@ from typing import Any
 
 from guardian.core.clock import SYSTEM_CLOCK, Clock
 from guardian.ledger.entry import GENESIS_HASH, Entry
+from guardian.ledger.errors import DuplicateEntry
 
 
 class MemoryLedger:
     def __init__(self, clock: Clock = SYSTEM_CLOCK) -> None:
         self._entries: list[Entry] = []
+        self._by_decision: dict[tuple[str, str], Entry] = {}
         self._lock = threading.Lock()
         self._clock = clock
 
-    def append(self, kind: str, payload: dict[str, Any], *, has_float: bool | None = None) -> Entry:
+    def append(
+        self,
+        kind: str,
+        payload: dict[str, Any],
+        *,
+        has_float: bool | None = None,
+        once_per_decision: bool = False,
+    ) -> Entry:
+        decision_id = payload.get("decision_id")
+        key = (kind, decision_id) if isinstance(decision_id, str) else None
         with self._lock:
+            if once_per_decision and key is not None and key in self._by_decision:
+                raise DuplicateEntry(f"a {kind} entry for decision {decision_id} already exists")
             prev = self._entries[-1].hash if self._entries else GENESIS_HASH
             entry = Entry.seal(
                 len(self._entries) + 1,
@@ -28,7 +41,13 @@ class MemoryLedger:
                 has_float=has_float,
             )
             self._entries.append(entry)
+            if key is not None:
+                self._by_decision.setdefault(key, entry)
             return entry
+
+    def find(self, kind: str, decision_id: str) -> Entry | None:
+        with self._lock:
+            return self._by_decision.get((kind, decision_id))
 
     def entries(self, after: int = 0) -> Iterator[Entry]:
         with self._lock:

@@ -10,8 +10,24 @@ from guardian.ledger.entry import Entry
 
 @runtime_checkable
 class Ledger(Protocol):
-    def append(self, kind: str, payload: dict[str, Any], *, has_float: bool | None = None) -> Entry:
-        """Add one entry after the head; return only once it is durable."""
+    def append(
+        self,
+        kind: str,
+        payload: dict[str, Any],
+        *,
+        has_float: bool | None = None,
+        once_per_decision: bool = False,
+    ) -> Entry:
+        """Add one entry after the head; return only once it is durable.
+
+        With `once_per_decision`, the append is refused with DuplicateEntry when an entry of the
+        same kind already names the same `payload["decision_id"]`; the check is atomic with the
+        append (inside the store's write transaction), across threads and processes. Receipts use it.
+        """
+        ...
+
+    def find(self, kind: str, decision_id: str) -> Entry | None:
+        """The first entry of `kind` whose payload's `decision_id` is `decision_id` (stores index it)."""
         ...
 
     def entries(self, after: int = 0) -> Iterator[Entry]:

@@ -15,6 +15,7 @@ from guardian.core.principal import Principal
 from guardian.policy.conditions import ConditionError
 from guardian.policy.index import RuleIndex
 from guardian.policy.model import Policy, Rule
+from guardian.policy.patterns import Pattern
 
 
 class RateCounter(Protocol):
@@ -88,6 +89,29 @@ class CompiledPolicy:
             return self._matched(rule, intent, counter, now)
         return NO_MATCH
 
+    def denies_outright(self, actor: str, action: str, principal: Principal | None = None) -> bool:
+        """True when `action` by `actor` is DENY whatever the target and params (e.g. to hide a tool).
+
+        Sound, not complete: it answers True only when the allowlist excludes the action, or when
+        the first rule that could match any target unconditionally denies, or when no rule that
+        could match allows or asks.
+        """
+        allowlist = self.policy.agents.get(actor)
+        if allowlist is not None and not allowlist.permits(action):
+            return True
+        authority = principal.authority if principal is not None else None
+        for rule in self.policy.rules:
+            if not (_any(rule.action, action) and _any(rule.actor, actor)):
+                continue
+            if rule.min_authority is not None and (authority is None or authority < rule.min_authority):
+                continue
+            covers_all_targets = any(p.source == "*" for p in rule.target)
+            if rule.effect is not Decision.DENY:
+                return False
+            if covers_all_targets and rule.condition is None:
+                return True
+        return True
+
     def _matched(
         self, rule: Rule, intent: Intent, counter: RateCounter | None, now: float
     ) -> Evaluation:
@@ -99,6 +123,10 @@ class CompiledPolicy:
                 message = f"rule {rule.id!r} allows {limit.max}{window} per {limit.per}"
                 return Evaluation(Decision.DENY, rule, (Reason("rate_limited", message),))
         return self._verdicts[rule.id]
+
+
+def _any(patterns: tuple[Pattern, ...], value: str) -> bool:
+    return any(p.matches(value) for p in patterns)
 
 
 def rate_key(rule: Rule, intent: Intent) -> str:

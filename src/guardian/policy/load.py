@@ -42,7 +42,13 @@ SEED_POLICY_TYPES = {
 }
 AGENT_FIELDS = frozenset({"tools", "description"})
 RATE_LIMIT_FIELDS = frozenset({"max", "window", "per"})
-ANALYZERS = frozenset({"sql", "email", "path"})
+#: Options each analyzer takes in a rule's `analyze:`; which params it reads and how it judges them.
+ANALYZER_OPTIONS = {
+    "sql": frozenset({"param", "sensitive", "max_rows", "dialect", "sensitive_patterns"}),
+    "email": frozenset({"to", "subject", "body", "internal_domains"}),
+    "path": frozenset({"param", "roots", "mode"}),
+}
+ANALYZERS = frozenset(ANALYZER_OPTIONS)
 
 
 def load_policy(source: str | Path | dict[str, Any] | list[Any]) -> Policy:
@@ -315,6 +321,12 @@ class _Builder:
         for name, options in value.items():
             if options is not None and not isinstance(options, dict):
                 bad("analyze", f"options of analyzer {name!r} must be a mapping")
+            elif name in ANALYZER_OPTIONS:
+                for key in sorted(set(options or {}) - ANALYZER_OPTIONS[name]):
+                    expected = ", ".join(sorted(ANALYZER_OPTIONS[name]))
+                    bad("analyze", f"analyzer {name!r}: unknown option {key!r}; expected {expected}")
+        if "path" in value and not (value["path"] or {}).get("roots"):
+            bad("analyze", "analyzer 'path' needs roots: the folders the path must stay inside")
         return {name: dict(options or {}) for name, options in value.items()}
 
     def _agents(self, value: Any, line: int | None) -> dict[str, AgentAllowlist]:

@@ -1,0 +1,128 @@
+"""Proposals: ASK verdicts waiting for a human, kept in the store so every process sees one truth.
+
+Every state change is a compare-and-set on `status` (`UPDATE ... WHERE status = :expected`), so an
+approve and a reject racing on one proposal cannot both win, in one process or across many.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import Engine, Row, select, update
+
+from guardian.storage.tables import proposals
+
+PENDING, APPROVED, REJECTED, EXPIRED, USED = "pending", "approved", "rejected", "expired", "used"
+STATUSES = (PENDING, APPROVED, REJECTED, EXPIRED, USED)
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    id: str
+    decision_id: str
+    intent_hash: str
+    actor: str
+    action: str
+    target: str
+    intent: dict[str, Any]
+    rule_id: str | None
+    reasons: list[dict[str, str]]
+    never_auto_approve: bool
+    status: str
+    created_at: str
+    expires_at: str
+    decided_by: str | None = None
+    decided_at: str | None = None
+    decision_reason: str | None = None
+    used_by: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "decision_id": self.decision_id, "intent_hash": self.intent_hash,
+            "actor": self.actor, "action": self.action, "target": self.target,
+            "intent": self.intent, "rule_id": self.rule_id, "reasons": self.reasons,
+            "never_auto_approve": self.never_auto_approve, "status": self.status,
+            "created_at": self.created_at, "expires_at": self.expires_at,
+            "decided_by": self.decided_by, "decided_at": self.decided_at,
+            "decision_reason": self.decision_reason, "used_by": self.used_by,
+        }  # fmt: skip
+
+
+def _from_row(row: Row[Any]) -> Proposal:
+    m = row._mapping
+    return Proposal(
+        m["id"], m["decision_id"], m["intent_hash"], m["actor"], m["action"], m["target"],
+        orjson.loads(m["intent_json"]), m["rule_id"], orjson.loads(m["reasons_json"]),
+        bool(m["never_auto_approve"]), m["status"], m["created_at"], m["expires_at"],
+        m["decided_by"], m["decided_at"], m["decision_reason"], m["used_by"],
+    )  # fmt: skip
+
+
+class ProposalStore:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        # An in-memory SQLite database is one connection shared by every thread: its
+        # transactions must not interleave. (Across processes the compare-and-set is the guard.)
+        self._lock = (
+            threading.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
+        )
+
+    def create(self, proposal: Proposal) -> None:
+        with self._lock, self._engine.begin() as conn:
+            conn.execute(proposals.insert().values(
+                id=proposal.id, decision_id=proposal.decision_id, intent_hash=proposal.intent_hash,
+                actor=proposal.actor, action=proposal.action, target=proposal.target,
+                intent_json=orjson.dumps(proposal.intent).decode(), rule_id=proposal.rule_id,
+                reasons_json=orjson.dumps(proposal.reasons).decode(),
+                never_auto_approve=proposal.never_auto_approve, status=proposal.status,
+                created_at=proposal.created_at, expires_at=proposal.expires_at,
+            ))  # fmt: skip
+
+    def get(self, proposal_id: str) -> Proposal | None:
+        with self._lock, self._engine.connect() as conn:
+            row = conn.execute(select(proposals).where(proposals.c.id == proposal_id)).first()
+        return _from_row(row) if row is not None else None
+
+    def recent(self, status: str | None = None, limit: int = 100) -> list[Proposal]:
+        query = select(proposals).order_by(proposals.c.created_at.desc()).limit(limit)
+        if status is not None:
+            query = query.where(proposals.c.status == status)
+        with self._lock, self._engine.connect() as conn:
+            return [_from_row(r) for r in conn.execute(query)]
+
+    def transition(self, proposal_id: str, expected: str, new: str, **values: Any) -> bool:
+        """Move `proposal_id` from `expected` to `new` if it is still `expected`; say if it moved."""
+        with self._lock, self._engine.begin() as conn:
+            result = conn.execute(
+                update(proposals)
+                .where(proposals.c.id == proposal_id, proposals.c.status == expected)
+                .values(status=new, **values)
+            )
+        return result.rowcount == 1
+
+    def approved_for(self, intent_hash: str, now: str) -> list[Proposal]:
+        """Approved, unused, unexpired proposals for exactly this intent, oldest first."""
+        query = (
+            select(proposals)
+            .where(
+                proposals.c.intent_hash == intent_hash,
+                proposals.c.status == APPROVED,
+                proposals.c.expires_at > now,
+            )
+            .order_by(proposals.c.created_at)
+        )
+        with self._lock, self._engine.connect() as conn:
+            return [_from_row(r) for r in conn.execute(query)]
+
+    def overdue(self, now: str, limit: int = 1000) -> list[Proposal]:
+        query = (
+            select(proposals)
+            .where(proposals.c.status == PENDING, proposals.c.expires_at <= now)
+            .limit(limit)
+        )
+        with self._lock, self._engine.connect() as conn:
+            return [_from_row(r) for r in conn.execute(query)]

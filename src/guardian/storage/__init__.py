@@ -1,0 +1,1 @@
+"""Relational state beside the ledger (proposals, tokens, budgets, ...), through SQLAlchemy Core."""
