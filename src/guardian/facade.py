@@ -21,6 +21,7 @@ from guardian.governance.approvals import Approvals
 from guardian.governance.guard import Guard
 from guardian.governance.proposals import Proposal, ProposalStore
 from guardian.governance.receipts import ReceiptReport, record_receipt, verify_receipts
+from guardian.governance.replay import ReplayReport, replay
 from guardian.governance.sessions import ScopeRegistry, Session
 from guardian.ledger.entry import Entry
 from guardian.ledger.keys import KEY_ENV, load_or_create_signing_key
@@ -173,6 +174,14 @@ class Guardian:
         """Record what happened when an allowed decision was executed (once per decision)."""
         return record_receipt(self.ledger, self.clock, decision_id, status=status, output=output,
                               started_at=started_at, finished_at=finished_at, **details)  # fmt: skip
+
+    def verify_replay(self, policy: PolicySource | None = None) -> str:
+        """ "PASS" when every recorded decision replays to the same outcome, else "FAIL"."""
+        return self.replay(policy).verdict
+
+    def replay(self, policy: PolicySource | None = None) -> ReplayReport:
+        """Replay the ledger; with `policy`, report the decisions that policy would change."""
+        return replay(self.ledger.entries(), _as_policy(policy) if policy is not None else None)
 
     def verify_receipts(self) -> ReceiptReport:
         return verify_receipts(self.ledger.entries())

@@ -9,6 +9,7 @@ import typer
 
 from guardian import __version__
 from guardian.cli.approvals_cmd import approvals_app
+from guardian.cli.bundle_cmd import bundle_app
 from guardian.cli.decide_cmd import decide
 from guardian.cli.demo_cmd import demo
 from guardian.cli.output import ExitCode, stderr
@@ -23,6 +24,7 @@ app = typer.Typer(
 )
 app.add_typer(policy_app, name="policy")
 app.add_typer(approvals_app, name="approvals")
+app.add_typer(bundle_app, name="bundle")
 app.command("decide")(decide)
 app.command("demo")(demo)
 

@@ -123,22 +123,22 @@ class Guard:
         return evaluation, {"proposal_id": proposal.id}
 
     def _run_checks(self, context: CheckContext) -> Evaluation:
-        evaluation = context.evaluation
-        for check in self._checks:
-            if evaluation.decision is Decision.DENY:
-                break
-            try:
-                tighter = check.run(
-                    CheckContext(context.intent, context.principal, context.policy, evaluation)
-                )
-            except Exception as exc:  # fail closed: a broken check can only deny
-                reason = Reason(
-                    check.error_code, f"{check.name} failed: {type(exc).__name__}: {exc}"
-                )
-                return Evaluation(Decision.DENY, evaluation.rule, (*evaluation.reasons, reason))
-            if (
-                tighter is not None
-                and tighter.decision.strictness >= evaluation.decision.strictness
-            ):
-                evaluation = tighter
-        return evaluation
+        return apply_checks(self._checks, context)
+
+
+def apply_checks(checks: Sequence[NamedCheck], context: CheckContext) -> Evaluation:
+    """Run the checks after the policy step in order; each may only tighten the verdict."""
+    evaluation = context.evaluation
+    for check in checks:
+        if evaluation.decision is Decision.DENY:
+            break
+        try:
+            tighter = check.run(
+                CheckContext(context.intent, context.principal, context.policy, evaluation)
+            )
+        except Exception as exc:  # fail closed: a broken check can only deny
+            reason = Reason(check.error_code, f"{check.name} failed: {type(exc).__name__}: {exc}")
+            return Evaluation(Decision.DENY, evaluation.rule, (*evaluation.reasons, reason))
+        if tighter is not None and tighter.decision.strictness >= evaluation.decision.strictness:
+            evaluation = tighter
+    return evaluation

@@ -65,6 +65,11 @@ class Session:
         self.bundle = AuditBundle(agent_id, self.session_id, guardian.clock.now_iso(), goal)
         if tools is not None:
             guardian.scopes.declare(self.session_id, goal, tools)
+            # Recorded so that replay can rebuild the scope the session's decisions were made in.
+            guardian.ledger.append(
+                "scope",
+                {"session_id": self.session_id, "agent_id": agent_id, "goal": goal, "tools": tools},
+            )
 
     def decide(self, action: str, target: str | None = "", params: dict[str, Any] | None = None,
                metadata: dict[str, Any] | None = None, task_id: str | None = None) -> DecisionRecord:  # fmt: skip
