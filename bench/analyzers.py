@@ -1,0 +1,273 @@
+"""Latency of the risk analyzers, each next to a reference measured in the same run.
+
+    .venv/bin/python bench/analyzers.py            (or: ./run bench analyzers)
+
+* check_sql on a three-table JOIN with a subquery, next to `sqlglot.parse` of the same text.
+  "cold" varies a literal every iteration so the per-query facts cache never hits (parse +
+  analysis); "warm" repeats one query (cache hit: policy evaluation only).
+* check_email on a ~1.4 KB email, next to detect-secrets (installed into its own venv under
+  bench/.venvs/detect-secrets with `uv venv` + `uv pip install detect-secrets`, run as a
+  subprocess that times itself and reports JSON), with the ratio.
+* check_path on a real temporary tree (symlinked root included).
+
+Prints p50/p99 (time.perf_counter_ns over many iterations), whether each goal is met, and
+writes bench/analyzers.RESULTS.md. `--quick` runs fewer iterations; `--no-detect-secrets`
+skips the comparison (e.g. offline).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import sqlglot
+
+from guardian.analyzers import check_email, check_path, check_sql
+
+HERE = Path(__file__).resolve().parent
+VENV = HERE / ".venvs" / "detect-secrets"
+RESULTS = HERE / "analyzers.RESULTS.md"
+COMMAND = ".venv/bin/python bench/analyzers.py"
+
+SQL = (
+    "SELECT o.id, o.total, c.name, p.title FROM orders AS o "
+    "JOIN customers AS c ON c.id = o.customer_id "
+    "JOIN products AS p ON p.id = o.product_id "
+    "WHERE o.total > (SELECT avg(total) FROM orders WHERE created_at > '2024-01-01') "
+    "AND c.country = 'DE' AND o.id > {n} ORDER BY o.total DESC LIMIT 50"
+)
+SENSITIVE = {"customers": ["email", "phone", "tax_id"], "payroll": ["*"]}
+
+SUBJECT = "Q3 supplier review: action items and revised delivery schedule"
+BODY = """Hi Carol, hi Bob,
+
+thanks for the productive call on Tuesday. As agreed, here is a short summary of the
+action items and the revised delivery schedule for the Q3 supplier review.
+
+1. Order 4471-2209 (128 units, SKU AX-5530) ships from the Rotterdam warehouse on
+   2024-09-16; the remaining 72 units follow on 2024-09-30 once customs clears them.
+2. Invoice INV-2024-0913 was reissued with the corrected VAT rate (19 %). Please check
+   the PDF in the shared folder: https://files.example.com/finance/q3/INV-2024-0913.pdf
+3. The quality report for batch 7F3A is attached. Defect rate is down to 0.8 % from
+   1.9 % last quarter, which meets the threshold in section 4.2 of the agreement.
+4. Bob will update the forecast sheet (tab "Q4 draft") by Friday 27 September.
+5. For the integration work, the build that passed acceptance is commit 3f786850e387550
+   on the release/2024.09 branch; ticket 123e4567-e89b-12d3-a456-426614174000 tracks
+   the follow-ups. The staging URL stays the same.
+
+Open questions: can the Rotterdam team confirm pallet dimensions (120 x 80 cm, max
+height 1.6 m)? And do we keep the weekly sync at 10:00 CET or move it to 14:00?
+
+If anything is unclear, call me on +49 30 1234 5678 or reply to this thread. I am
+out of office from 1 to 4 October; Dana (dana@example.com) covers for me.
+
+Best regards,
+Alice
+"""
+RECIPIENTS = ["Carol Jones <carol@partner-logistics.com>", "bob@example.com"]
+
+DETECT_SECRETS_RUNNER = r"""
+import json, sys, tempfile, time, os
+from detect_secrets.core import scan
+from detect_secrets.core.secrets_collection import SecretsCollection
+from detect_secrets.settings import default_settings
+
+text, iterations = sys.stdin.read(), int(sys.argv[1])
+
+def p(ts, q):
+    ts = sorted(ts)
+    return ts[min(len(ts) - 1, int(len(ts) * q))] / 1000
+
+out = {}
+with default_settings():
+    lines = text.splitlines()
+    def adhoc():
+        return [s for line in lines for s in scan.scan_line(line)]
+    fd, path = tempfile.mkstemp(suffix=".txt")
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    def file_scan():
+        c = SecretsCollection()
+        c.scan_file(path)
+        return c
+    for name, fn in (("scan_line", adhoc), ("scan_file", file_scan)):
+        for _ in range(max(5, iterations // 10)):
+            fn()
+        ts = []
+        for _ in range(iterations):
+            t0 = time.perf_counter_ns(); fn(); ts.append(time.perf_counter_ns() - t0)
+        out[name] = {"p50_us": p(ts, 0.5), "p99_us": p(ts, 0.99), "n": iterations}
+    os.unlink(path)
+from importlib.metadata import version
+out["version"] = version("detect-secrets")
+print(json.dumps(out))
+"""
+
+
+def measure(fn: Callable[[int], object], iterations: int) -> tuple[float, float]:
+    """(p50, p99) in microseconds; `fn` gets the iteration number."""
+    for i in range(max(50, iterations // 10)):
+        fn(-1 - i)
+    samples = []
+    clock = time.perf_counter_ns
+    for i in range(iterations):
+        start = clock()
+        fn(i)
+        samples.append(clock() - start)
+    samples.sort()
+    return samples[len(samples) // 2] / 1000, samples[
+        min(len(samples) - 1, int(len(samples) * 0.99))
+    ] / 1000
+
+
+def detect_secrets(text: str, iterations: int) -> dict[str, object] | str:
+    """Timings from detect-secrets in its own venv, or why they are missing."""
+    python = VENV / "bin" / "python"
+    if not python.exists():
+        uv = shutil.which("uv")
+        if uv is None:
+            return "uv not found"
+        try:
+            subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(VENV)], check=True)
+            subprocess.run(
+                [uv, "pip", "install", "-q", "--python", str(python), "detect-secrets"], check=True
+            )
+        except subprocess.CalledProcessError as exc:
+            shutil.rmtree(VENV, ignore_errors=True)
+            return f"could not install detect-secrets ({exc})"
+    done = subprocess.run(
+        [str(python), "-c", DETECT_SECRETS_RUNNER, str(iterations)],
+        input=text, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        return f"detect-secrets run failed: {done.stderr.strip()[-300:]}"
+    result: dict[str, object] = json.loads(done.stdout)
+    return result
+
+
+def build_tree(base: Path) -> tuple[str, str]:
+    data = base / "srv" / "agent" / "workspace"
+    (data / "docs" / "reports").mkdir(parents=True)
+    (data / "docs" / "reports" / "q3.md").write_text("report")
+    (base / "root").symlink_to(data)
+    return str(data), str(base / "root")
+
+
+def main() -> int:
+    quick = "--quick" in sys.argv
+    scale = 5 if quick else 1
+    rows: list[tuple[str, float, float, str]] = []
+    goals: list[tuple[str, bool, str]] = []
+
+    # --- SQL ---------------------------------------------------------------------------
+    fixed = SQL.format(n=0)
+    n_sql = 3000 // scale
+    parse = measure(lambda i: sqlglot.parse(SQL.format(n=i), read="postgres"), n_sql)
+    cold = measure(lambda i: check_sql(SQL.format(n=i + 10**6), sensitive=SENSITIVE), n_sql)
+    warm = measure(lambda i: check_sql(fixed, sensitive=SENSITIVE), 20000 // scale)
+    assert check_sql(fixed, sensitive=SENSITIVE).decision.value == "ALLOW"
+    rows += [
+        ("sqlglot.parse (reference)", *parse, "same JOIN+subquery text"),
+        ("check_sql, cold (parse + analysis)", *cold, f"{cold[0] / parse[0]:.2f}x parse"),
+        ("check_sql, warm (facts cached)", *warm, "repeated query"),
+    ]
+    goals.append(("check_sql p50 <= 150 us (cold)", cold[0] <= 150, f"{cold[0]:.0f} us"))
+    goals.append(("check_sql p50 <= 150 us (warm)", warm[0] <= 150, f"{warm[0]:.0f} us"))
+
+    # --- email -------------------------------------------------------------------------
+    size = len(SUBJECT) + len(BODY) + sum(map(len, RECIPIENTS))
+    mail = measure(lambda i: check_email(RECIPIENTS, SUBJECT, BODY), 20000 // scale)
+    rows.append((f"check_email ({size} chars)", *mail, "verdict " + check_email(
+        RECIPIENTS, SUBJECT, BODY).decision.value))  # fmt: skip
+    goals.append(("check_email p50 <= 200 us", mail[0] <= 200, f"{mail[0]:.0f} us"))
+    ds: dict[str, object] | str = "skipped (--no-detect-secrets)"
+    if "--no-detect-secrets" not in sys.argv:
+        ds = detect_secrets(SUBJECT + "\n" + BODY, 400 // scale)
+    if isinstance(ds, dict):
+        for mode in ("scan_line", "scan_file"):
+            timing = ds[mode]
+            assert isinstance(timing, dict)
+            rows.append((f"detect-secrets {ds['version']} {mode}", timing["p50_us"],
+                         timing["p99_us"], f"{timing['p50_us'] / mail[0]:.0f}x check_email"))  # fmt: skip
+        fastest = min(float(ds[m]["p50_us"]) for m in ("scan_line", "scan_file"))  # type: ignore[index]
+        ratio = fastest / mail[0]
+        goals.append(("check_email >= 30x faster than detect-secrets", ratio >= 30,
+                      f"{ratio:.0f}x (vs its faster mode)"))  # fmt: skip
+    else:
+        goals.append(("check_email >= 30x faster than detect-secrets", False, ds))
+
+    # --- paths -------------------------------------------------------------------------
+    with tempfile.TemporaryDirectory() as tmp:
+        real_root, link_root = build_tree(Path(os.path.realpath(tmp)))
+        read = measure(
+            lambda i: check_path("docs/reports/q3.md", roots=[real_root]), 50000 // scale
+        )
+        new = measure(
+            lambda i: check_path("docs/reports/new.md", roots=[link_root], mode="write"),
+            50000 // scale,
+        )
+        outside = measure(
+            lambda i: check_path("../../../etc/passwd", roots=[real_root]), 20000 // scale
+        )
+    rows += [
+        ("check_path read, existing file", *read, "6-level root"),
+        ("check_path write, new file, symlinked root", *new, ""),
+        ("check_path, ../ escape (DENY)", *outside, ""),
+    ]
+    goals.append(("check_path p50 <= 20 us", read[0] <= 20, f"{read[0]:.1f} us"))
+
+    report(rows, goals, quick)
+    return 0
+
+
+def report(
+    rows: list[tuple[str, float, float, str]], goals: list[tuple[str, bool, str]], quick: bool
+) -> None:
+    env = (f"Python {platform.python_version()}, sqlglot {sqlglot.__version__} "
+           f"({'compiled' if _compiled() else 'pure Python'}), {os.cpu_count()} CPUs, "
+           f"{platform.machine()} {platform.system()}")  # fmt: skip
+    width = max(len(r[0]) for r in rows)
+    print(env)
+    print(f"{'':{width}}  {'p50 us':>9}  {'p99 us':>9}")
+    for name, p50, p99, note in rows:
+        print(f"{name:{width}}  {p50:9.1f}  {p99:9.1f}  {note}")
+    print()
+    for goal, met, value in goals:
+        print(f"[{'met' if met else 'NOT met'}] {goal}: {value}")
+    lines = [
+        "## Analyzers",
+        "",
+        f"Command: `{COMMAND}{' --quick' if quick else ''}` ({time.strftime('%Y-%m-%d')}; {env}).",
+        "",
+        "| measurement | p50 µs | p99 µs | note |",
+        "|---|---:|---:|---|",
+        *(f"| {n} | {a:.1f} | {b:.1f} | {note} |" for n, a, b, note in rows),
+        "",
+        *(f"- {'met' if met else '**not met**'}: {goal} ({value})" for goal, met, value in goals),
+        "",
+        "Cold `check_sql` is sqlglot's parse plus the AST walk; where parse alone exceeds the",
+        "150 µs goal (as here) the cold goal cannot be met on that machine. Repeated queries hit",
+        "the per-(query, dialect) facts cache. p99s on a shared 2-core VM are mostly scheduler",
+        "noise; p50 is the figure to compare.",
+        "",
+    ]
+    RESULTS.write_text("\n".join(lines), encoding="utf-8")
+    print(f"\nwrote {RESULTS.relative_to(HERE.parent)}")
+
+
+def _compiled() -> bool:
+    import sqlglot.parser
+
+    return not str(sqlglot.parser.__file__).endswith(".py")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

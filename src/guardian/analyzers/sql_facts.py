@@ -1,0 +1,104 @@
+"""From SQL text to the facts the SQL policy needs, read off sqlglot's syntax tree.
+
+Facts do not depend on the caller's sensitivity map or row limit, so they can be cached
+per (query, dialect) and judged cheaply against any policy. Anything the walker does not
+positively recognise as a read fails closed: unknown statement kinds and unparsed
+`Command` nodes are writes, unqualified columns may belong to any table in scope.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+
+import sqlglot
+from sqlglot.errors import ParseError, TokenError
+
+from guardian.analyzers.sql_bounds import row_bound
+from guardian.analyzers.sql_walk import READ_ROOTS, ColumnRef, Walker
+from guardian.analyzers.verdict import Finding
+
+__all__ = ["MAX_SQL_NESTING", "ColumnRef", "QueryFacts", "extract"]
+
+#: Deeper parenthesis nesting is refused before parsing (sqlglot's parser recurses per level).
+MAX_SQL_NESTING = 128
+
+SQL_PARSE_ERROR = "sql_parse_error"
+SQL_MULTIPLE_STATEMENTS = "sql_multiple_statements"
+
+_PAREN = re.compile(r"[()]")
+_STRING = re.compile(r"'(?:[^']++|'')*+'")
+
+
+class _DropCommandFallback(logging.Filter):
+    """sqlglot logs unsupported statements with their text, which may hold secrets; we
+    report them as a DENY instead, so keep that one message out of the logs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Falling back to parsing as a 'Command'" not in record.getMessage()
+
+
+logging.getLogger("sqlglot").addFilter(_DropCommandFallback())
+
+
+@dataclass(frozen=True, slots=True)
+class QueryFacts:
+    """What a query does, independent of any policy."""
+
+    findings: tuple[Finding, ...] = ()  # parse errors, writes, dangerous calls, catalog reads
+    tables: tuple[str, ...] = ()  # real tables read
+    columns: tuple[ColumnRef, ...] = ()
+    stars: tuple[str, ...] = ()  # tables read whole via *, t.* or a whole-row reference
+    row_bound: int | None = 0  # most rows the outermost query can return; None: no bound
+
+
+def extract(query: str, dialect: str) -> QueryFacts:
+    """Parse `query` and collect its facts; never raises for bad SQL."""
+    if query.count("(") > MAX_SQL_NESTING and _nesting(query) > MAX_SQL_NESTING:
+        return _failed(f"parentheses nest deeper than {MAX_SQL_NESTING} levels")
+    try:
+        parsed = sqlglot.parse(query, read=dialect)
+    except ParseError as exc:
+        first = exc.errors[0] if exc.errors else {}
+        where = f" at line {first.get('line')}, column {first.get('col')}" if first else ""
+        what = str(first.get("description") or "invalid syntax")[:120]
+        return _failed(f"does not parse: {what}{where}")
+    except TokenError:
+        return _failed("does not tokenize (unterminated string, quote or comment?)")
+    except RecursionError:
+        return _failed("nested too deeply to parse")
+    statements = [s for s in parsed if s is not None]
+    if not statements:
+        return _failed("holds no statement")
+    walker = Walker()
+    if len(statements) > 1:
+        walker.findings.append(
+            Finding.deny(
+                SQL_MULTIPLE_STATEMENTS, f"query holds {len(statements)} statements; one is allowed"
+            )
+        )
+    bounds: list[int | None] = []
+    for statement in statements:
+        walker.statement(statement)
+        bounds.append(row_bound(statement) if isinstance(statement, READ_ROOTS) else 0)
+    return QueryFacts(
+        tuple(walker.findings),
+        tuple(dict.fromkeys(walker.tables)),
+        tuple(dict.fromkeys(walker.columns)),
+        tuple(dict.fromkeys(walker.stars)),
+        None if None in bounds else max(b for b in bounds if b is not None),
+    )
+
+
+def _failed(why: str) -> QueryFacts:
+    return QueryFacts((Finding.deny(SQL_PARSE_ERROR, f"query {why}"),), row_bound=0)
+
+
+def _nesting(query: str) -> int:
+    """Deepest parenthesis nesting, not counting parentheses inside string literals."""
+    depth = deepest = 0
+    for m in _PAREN.finditer(_STRING.sub("''", query)):
+        depth += 1 if m.group() == "(" else -1
+        deepest = max(deepest, depth)
+    return deepest
