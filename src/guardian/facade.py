@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 from importlib import resources
@@ -18,7 +19,10 @@ from guardian.core.principal import Principal
 from guardian.core.record import DecisionRecord
 from guardian.governance.analysis import ANALYZER_CHECK
 from guardian.governance.approvals import Approvals
+from guardian.governance.budget import Budgets
+from guardian.governance.credentials import Credentials, load_or_create_fernet_key
 from guardian.governance.guard import Guard
+from guardian.governance.pause import PauseBoard
 from guardian.governance.proposals import Proposal, ProposalStore
 from guardian.governance.receipts import ReceiptReport, record_receipt, verify_receipts
 from guardian.governance.replay import ReplayReport, replay
@@ -27,6 +31,7 @@ from guardian.ledger.entry import Entry
 from guardian.ledger.keys import KEY_ENV, load_or_create_signing_key
 from guardian.ledger.memory import MemoryLedger
 from guardian.ledger.store import Ledger
+from guardian.ledger.verify import VerifyReport, verify_entries
 from guardian.policy.load import load_policy
 from guardian.policy.model import Policy
 from guardian.policy.ratelimit import MemoryRateCounter
@@ -67,10 +72,15 @@ class Guardian:
         self.clock = clock
         self.agent_id = agent_id
         if isinstance(ledger, str):
-            from guardian.ledger.open import open_ledger, resolve_url
+            from guardian.ledger.open import open_ledger, resolve_url, sqlite_path
 
             ledger_url = resolve_url(ledger)
-            self.ledger: Ledger = open_ledger(ledger_url, clock=clock)
+            db_file = sqlite_path(ledger_url)
+            if (
+                signing_key is None and db_file is not None
+            ):  # one key per database: checkpoints and bundles
+                signing_key = db_file.parent / "signing.key"
+            self.ledger: Ledger = open_ledger(ledger_url, clock=clock, signing_key=signing_key)
             state = state or ledger_url
         else:
             self.ledger = ledger if ledger is not None else MemoryLedger(clock)
@@ -79,12 +89,17 @@ class Guardian:
         if state == MEMORY_URL:
             ensure_tables(engine, metadata)
         self.approvals = Approvals(ProposalStore(engine), self.ledger, clock)
+        self.pauses = PauseBoard(engine, self.ledger, clock)
+        self.approvals.paused = self.pauses.reason
+        self.budgets = Budgets(engine, self.ledger, clock, self.pauses)
+        self._engine = engine
         self.scopes = ScopeRegistry()
         self._signing_key_path = signing_key
         self._signing_key: Ed25519PrivateKey | None = None
         self._guard = Guard(
             _as_policy(policy), self.ledger, MemoryRateCounter(),
             checks=[ANALYZER_CHECK, self.scopes.as_check()], clock=clock, approvals=self.approvals,
+            gate=self.pauses.gate, reserve=self._reserve,
         )  # fmt: skip
 
     @property
@@ -131,6 +146,15 @@ class Guardian:
         loaded = _as_policy(policy)
         self._guard.reload(loaded)
         return loaded
+
+    @functools.cached_property
+    def credentials(self) -> Credentials:
+        """One-shot credentials; the encryption key is loaded (or created) on first use."""
+        key = load_or_create_fernet_key(Path(".guardian") / "secret.key")
+        return Credentials(self._engine, self.ledger, self.clock, key)
+
+    def _reserve(self, intent: Intent, decision_id: str) -> str | None:
+        return self.budgets.reserve(intent.actor, intent.session_id, decision_id, intent.metadata)
 
     # -- approvals --------------------------------------------------------------------------------
 
@@ -182,6 +206,17 @@ class Guardian:
     def replay(self, policy: PolicySource | None = None) -> ReplayReport:
         """Replay the ledger; with `policy`, report the decisions that policy would change."""
         return replay(self.ledger.entries(), _as_policy(policy) if policy is not None else None)
+
+    def verify_ledger(self) -> VerifyReport:
+        """Check the whole chain (hashes, links, order, signed checkpoints): a report with the first bad seq."""
+        checkpoints = getattr(self.ledger, "checkpoints", None)
+        public_key = self.signing_key().public_key() if checkpoints is not None else None
+        return verify_entries(self.ledger.entries(), checkpoints=checkpoints() if checkpoints else (),
+                              public_key=public_key)  # fmt: skip
+
+    def validate_ledger(self) -> str:
+        """Seed 001's check: "VALID" or "INVALID"."""
+        return "VALID" if self.verify_ledger().ok else "INVALID"
 
     def verify_receipts(self) -> ReceiptReport:
         return verify_receipts(self.ledger.entries())

@@ -157,8 +157,13 @@ def test_policy_test_reports_failures_and_exits_1(tmp_path: Path) -> None:
 def test_demo_runs() -> None:
     result = guardian("demo", "--format", "json")
     assert result.returncode == 0, result.stderr
-    decisions = [d["decision"] for d in json.loads(result.stdout)["decisions"]]
+    data = json.loads(result.stdout)
+    decisions = [e["payload"]["decision"] for e in data["ledger"] if e["kind"] == "decision"]
     assert {"ALLOW", "DENY", "ASK"} <= set(decisions)
+    assert data["verify"]["ok"] and data["replay"]["result"] == "PASS" and data["receipts"]["ok"]
+    kinds = {e["kind"] for e in data["ledger"]}
+    assert {"approval", "receipt", "watchdog", "pause"} <= kinds
+    assert guardian("demo", "--format", "json").stdout == result.stdout  # deterministic
 
 
 def test_unknown_command_is_a_usage_error() -> None:

@@ -10,10 +10,20 @@ import typer
 from guardian import __version__
 from guardian.cli.approvals_cmd import approvals_app
 from guardian.cli.bundle_cmd import bundle_app
+from guardian.cli.control_cmd import budget_app, charge, pause, resume
 from guardian.cli.decide_cmd import decide
 from guardian.cli.demo_cmd import demo
+from guardian.cli.ledger_cmd import db_app, ledger_app
+from guardian.cli.mcp_cmd import mcp_proxy
 from guardian.cli.output import ExitCode, stderr
 from guardian.cli.policy_cmd import policy_app
+from guardian.cli.replay_cmd import replay_command
+from guardian.cli.run_cmd import init
+from guardian.cli.run_cmd import run as run_agent
+from guardian.cli.serve_cmd import serve
+from guardian.cli.status_cmd import scoreboard, status
+from guardian.cli.token_cmd import token_app
+from guardian.cli.watchdog_cmd import watchdog
 
 app = typer.Typer(
     name="guardian",
@@ -23,10 +33,25 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(policy_app, name="policy")
+ledger_app.command("replay")(replay_command)
+app.add_typer(ledger_app, name="ledger")
+app.add_typer(db_app, name="db")
 app.add_typer(approvals_app, name="approvals")
 app.add_typer(bundle_app, name="bundle")
 app.command("decide")(decide)
 app.command("demo")(demo)
+app.add_typer(token_app, name="token")
+app.command("serve")(serve)
+app.command("mcp-proxy")(mcp_proxy)
+app.command("pause")(pause)
+app.command("resume")(resume)
+app.add_typer(budget_app, name="budget")
+app.command("charge")(charge)
+app.command("watchdog")(watchdog)
+app.command("run")(run_agent)
+app.command("init")(init)
+app.command("status")(status)
+app.command("scoreboard")(scoreboard)
 
 
 def _version(value: bool) -> None:

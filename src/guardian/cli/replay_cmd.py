@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.markup import escape
@@ -67,9 +68,8 @@ def replay_command(
         raise typer.Exit(int(ExitCode.FAILED if new_policy else ExitCode.LEDGER_INVALID))
 
 
-def _show(outcome: dict[str, object]) -> str:
+def _show(outcome: dict[str, Any]) -> str:
     if "error" in outcome:
         return f"error: {outcome['error']}"
-    return (
-        f"{outcome['decision']} rule={outcome['rule_id']} {','.join(map(str, outcome['reasons']))}"  # type: ignore[arg-type]
-    )
+    reasons = ",".join(str(r) for r in outcome["reasons"])
+    return f"{outcome['decision']} rule={outcome['rule_id']} {reasons}"

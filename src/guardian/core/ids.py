@@ -23,3 +23,9 @@ def new_id() -> str:
             state = _state.setdefault(pid, (os.urandom(8).hex(), itertools.count(1)))
     prefix, counter = state
     return f"{prefix}{next(counter):016x}"
+
+
+def seed(prefix: str) -> None:
+    """Make this process's ids deterministic (`prefix` + counter from 1): for demos and tests."""
+    with _lock:
+        _state[os.getpid()] = (prefix, itertools.count(1))

@@ -7,7 +7,8 @@ earlier entries in order. What is compared is the whole outcome: decision, rule 
 With `policy=` a new policy replaces the recorded ones: the mismatches are then the answer to
 "what would this policy have changed".
 
-Known limits: the path analyzer resolves symlinks on the machine that replays, so a changed file
+Pauses are rebuilt from pause/resume entries; budget state is not in the ledger, so a recorded
+budget DENY is taken as given. Known limits: the path analyzer resolves symlinks on the machine that replays, so a changed file
 system can change its findings; rate limits enforced by several processes each with their own
 counters are replayed as if one process had decided everything.
 """
@@ -24,6 +25,7 @@ from guardian.core.intent import Intent
 from guardian.core.principal import Principal
 from guardian.governance.analysis import ANALYZER_CHECK
 from guardian.governance.guard import CheckContext, apply_checks
+from guardian.governance.pause import pause_gate
 from guardian.governance.sessions import ScopeRegistry
 from guardian.ledger.entry import Entry
 from guardian.policy.evaluate import CompiledPolicy, Evaluation
@@ -76,6 +78,7 @@ class Replayer:
         self._counter = MemoryRateCounter()
         self._scopes = ScopeRegistry()
         self._checks = (ANALYZER_CHECK, self._scopes.as_check())
+        self._paused: dict[tuple[str, str], str] = {}
         self.report = ReplayReport()
 
     def feed(self, entry: Entry) -> None:
@@ -86,6 +89,10 @@ class Replayer:
             self._scopes.declare(payload["session_id"], payload.get("goal"), list(payload["tools"]))
         elif kind == "session":
             self._scopes.end(payload["session_id"])
+        elif kind == "pause":
+            self._paused[(payload["scope"], payload["key"])] = payload["reason"]
+        elif kind == "resume":
+            self._paused.pop((payload["scope"], payload["key"]), None)
         elif kind == "decision":
             self._decision(entry)
 
@@ -122,15 +129,28 @@ class Replayer:
             raise LookupError(
                 f"policy {payload['policy_hash']} is not in the ledger before seq {entry.seq}"
             )
+        gated = pause_gate(self._paused, intent)
+        if gated is not None:
+            return outcome(gated.decision.value, gated.rule_id, (r.code for r in gated.reasons))
         now = parse_iso_utc(entry.ts).timestamp()
         evaluation = compiled.evaluate(intent, principal, self._counter, now)
         evaluation = apply_checks(
             self._checks, CheckContext(intent, principal, compiled.policy, evaluation)
         )
-        evaluation = self._approval(evaluation, payload)
+        evaluation = self._budget(self._approval(evaluation, payload), payload)
         return outcome(
             evaluation.decision.value, evaluation.rule_id, (r.code for r in evaluation.reasons)
         )
+
+    @staticmethod
+    def _budget(evaluation: Evaluation, payload: dict[str, Any]) -> Evaluation:
+        """Budget state is not in the ledger; a recorded budget DENY of an ALLOW is taken as given
+        (a budget can only tighten, so this never hides a looser verdict)."""
+        last = payload["reasons"][-1]["code"] if payload["reasons"] else None
+        if evaluation.decision is Decision.ALLOW and last in ("budget_exhausted", "budget_error"):
+            note = Reason(last, payload["reasons"][-1]["message"])
+            return Evaluation(Decision.DENY, evaluation.rule, (*evaluation.reasons, note))
+        return evaluation
 
     @staticmethod
     def _approval(evaluation: Evaluation, payload: dict[str, Any]) -> Evaluation:

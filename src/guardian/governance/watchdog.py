@@ -1,0 +1,199 @@
+"""The watchdog: an independent process that stops stuck, looping and overspending agents.
+
+It needs no cooperation from agents: it reads the store. Each pass
+- tails the ledger from where the last pass stopped (never the whole ledger), keeping per agent a
+  short window of intent hashes and the current run of DENYs: the same intent `loop_repeats` times
+  within `loop_window` seconds, or `deny_streak` DENYs in a row, is a loop;
+- looks at running runs: no decision from the agent, or no heartbeat from its runner, for
+  `stall_after` seconds is a stall; running past twice its timeout is overdue;
+- looks at budgets at or over their cap.
+Acting on a finding pauses the agent, stops every process the runner launched for it (SIGTERM to the
+process group, SIGKILL after `grace`), and writes a `watchdog` ledger entry with the evidence.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from guardian.core.clock import Clock, parse_iso_utc
+from guardian.core.principal import Authority, Principal
+from guardian.governance.pause import PauseBoard
+from guardian.governance.runs import Heartbeats, Run, RunStore
+from guardian.ledger.store import Ledger
+from guardian.runtime.processes import stop_group
+from guardian.storage.control_tables import budgets
+
+WATCHDOG = Principal("watchdog", "guardian", Authority.WATCHDOG)
+HEARTBEAT_NAME = "watchdog"
+
+
+@dataclass(frozen=True)
+class WatchdogSettings:
+    stall_after: float = 30.0
+    loop_repeats: int = 5
+    loop_window: float = 60.0
+    deny_streak: int = 10
+    grace: float = 2.0
+    interval: float = 0.25
+    batch: int = 50_000
+
+
+@dataclass
+class Finding:
+    agent_id: str
+    kind: str  # loop | deny_streak | stall | overdue | over_budget
+    reason: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+    run: Run | None = None
+
+
+@dataclass
+class _AgentState:
+    window: deque[tuple[float, str]] = field(default_factory=deque)
+    counts: Counter[str] = field(default_factory=Counter)
+    denies: int = 0
+    last_decision: float = 0.0
+    first_seqs: dict[str, int] = field(default_factory=dict)
+
+
+class Watchdog:
+    def __init__(self, ledger: Ledger, runs: RunStore, pauses: PauseBoard, heartbeats: Heartbeats,
+                 clock: Clock, settings: WatchdogSettings | None = None, *, engine: Any = None) -> None:  # fmt: skip
+        self._ledger = ledger
+        self._runs = runs
+        self._pauses = pauses
+        self._heartbeats = heartbeats
+        self._clock = clock
+        self._engine = engine
+        self.settings = settings or WatchdogSettings()
+        head = ledger.head()
+        self.cursor = head.seq if head is not None else 0
+        self._agents: dict[str, _AgentState] = {}
+        self.acted: list[Finding] = []
+
+    def run_pass(self) -> list[Finding]:
+        """One pass: tail, inspect runs and budgets, act; returns what it acted on."""
+        findings = self._tail()
+        now = self._clock.now().timestamp()
+        for run in self._runs.running():
+            findings.extend(self._inspect_run(run, now))
+        findings.extend(self._over_budget())
+        acted = [f for f in findings if self._act(f)]
+        self._heartbeats.beat(HEARTBEAT_NAME, os.getpid(), f"cursor={self.cursor}")
+        self.acted.extend(acted)
+        return acted
+
+    # -- the ledger tail -------------------------------------------------------------------------
+
+    def _tail(self) -> list[Finding]:
+        findings: list[Finding] = []
+        seen = 0
+        for entry in self._ledger.entries(after=self.cursor):
+            self.cursor = entry.seq
+            seen += 1
+            if entry.kind == "decision":
+                finding = self._decision(entry.seq, entry.ts, entry.payload)
+                if finding is not None:
+                    findings.append(finding)
+            if seen >= self.settings.batch:
+                break
+        return findings
+
+    def _decision(self, seq: int, ts: str, payload: dict[str, Any]) -> Finding | None:
+        actor = payload["intent"]["actor"]
+        state = self._agents.get(actor)
+        if state is None:
+            state = self._agents[actor] = _AgentState()
+        at = parse_iso_utc(ts).timestamp()
+        state.last_decision = at
+        digest = payload["intent_hash"]
+        state.window.append((at, digest))
+        state.counts[digest] += 1
+        state.first_seqs.setdefault(digest, seq)
+        horizon = at - self.settings.loop_window
+        while state.window and state.window[0][0] < horizon:
+            _, old = state.window.popleft()
+            state.counts[old] -= 1
+            if not state.counts[old]:
+                del state.counts[old]
+                state.first_seqs.pop(old, None)
+        denied = payload["decision"] == "DENY"
+        state.denies = state.denies + 1 if denied else 0
+        if state.counts[digest] >= self.settings.loop_repeats:
+            count = state.counts[digest]
+            state.counts[digest] = 0
+            return Finding(actor, "loop", f"the same intent {count} times within {self.settings.loop_window:g}s",
+                           {"intent_hash": digest, "action": payload["intent"]["action"], "count": count,
+                            "first_seq": state.first_seqs.get(digest), "last_seq": seq})  # fmt: skip
+        if state.denies >= self.settings.deny_streak:
+            streak, state.denies = state.denies, 0
+            return Finding(
+                actor,
+                "deny_streak",
+                f"{streak} DENY decisions in a row",
+                {"last_seq": seq, "count": streak},
+            )
+        return None
+
+    # -- runs and budgets ------------------------------------------------------------------------
+
+    def _inspect_run(self, run: Run, now: float) -> list[Finding]:
+        started = parse_iso_utc(run.started_at).timestamp()
+        state = self._agents.get(run.agent_id)
+        last_decision = max(started, state.last_decision if state else 0.0)
+        last_beat = parse_iso_utc(run.heartbeat_at).timestamp()
+        quiet = max(now - last_decision, now - last_beat)
+        out = []
+        if quiet > self.settings.stall_after:
+            what = "decision" if now - last_decision >= now - last_beat else "runner heartbeat"
+            out.append(Finding(run.agent_id, "stall", f"no {what} for {quiet:.1f}s "
+                               f"(stall_after {self.settings.stall_after:g}s)", {"run_id": run.id}, run))  # fmt: skip
+        if run.timeout_seconds and now - started > 2 * run.timeout_seconds:
+            out.append(Finding(run.agent_id, "overdue", f"running {now - started:.1f}s, past twice its "
+                               f"{run.timeout_seconds}s timeout", {"run_id": run.id}, run))  # fmt: skip
+        return out
+
+    def _over_budget(self) -> list[Finding]:
+        if self._engine is None:
+            return []
+        query = select(budgets.c.key, budgets.c.unit, budgets.c.spent, budgets.c.cap).where(
+            budgets.c.scope == "agent", budgets.c.spent >= budgets.c.cap
+        )
+        with self._engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [Finding(r[0], "over_budget", f"{r[1]} budget at or over its cap", {"unit": r[1]}) for r in rows
+                if self._pauses.reason(r[0], None) is None]  # fmt: skip
+
+    # -- acting ----------------------------------------------------------------------------------
+
+    def _act(self, finding: Finding) -> bool:
+        already = self._pauses.reason(finding.agent_id, None) is not None
+        runs = (
+            [finding.run]
+            if finding.run
+            else [r for r in self._runs.running() if r.agent_id == finding.agent_id]
+        )
+        if already and not runs:
+            return False
+        if not already:
+            self._pauses.pause(
+                "agent", finding.agent_id, WATCHDOG, f"watchdog: {finding.kind}: {finding.reason}"
+            )
+        stopped = {}
+        for run in runs:
+            if (
+                run is not None
+                and run.pid
+                and self._runs.mark_stopped(run.id, f"{finding.kind}: {finding.reason}")
+            ):
+                stopped[run.id] = stop_group(run.pid, self.settings.grace)
+        self._ledger.append("watchdog", {
+            "agent_id": finding.agent_id, "finding": finding.kind, "reason": finding.reason,
+            "evidence": finding.evidence, "paused": not already, "stopped": stopped,
+        })  # fmt: skip
+        return True
