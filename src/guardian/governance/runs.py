@@ -19,6 +19,8 @@ RUNNING = "running"
 
 @dataclass(frozen=True, slots=True)
 class Run:
+    """A row of the runs table; fields in the table's column order (rows are unpacked positionally)."""
+
     id: str
     agent_id: str
     task_id: str | None
@@ -87,19 +89,24 @@ class RunStore:
             row = conn.execute(select(runs).where(runs.c.id == run_id)).first()
         if row is None:
             raise LookupError(f"no run {run_id!r}")
-        return Run(**dict(row._mapping))
+        return Run(*row)
 
     def running(self) -> list[Run]:
         with self._lock, self._engine.connect() as conn:
-            return [
-                Run(**dict(r._mapping))
-                for r in conn.execute(select(runs).where(runs.c.status == RUNNING))
-            ]
+            return [Run(*r) for r in conn.execute(select(runs).where(runs.c.status == RUNNING))]
+
+    def running_brief(self) -> list[tuple[str, str, str, str, int | None]]:
+        """(id, agent_id, started_at, heartbeat_at, timeout_seconds) of every running run: the
+        watchdog's per-pass read over thousands of runs, without building a Run for each."""
+        query = select(runs.c.id, runs.c.agent_id, runs.c.started_at, runs.c.heartbeat_at,
+                       runs.c.timeout_seconds).where(runs.c.status == RUNNING)  # fmt: skip
+        with self._lock, self._engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(query).all()]
 
     def recent(self, limit: int = 100) -> list[Run]:
         with self._lock, self._engine.connect() as conn:
             rows = conn.execute(select(runs).order_by(runs.c.started_at.desc()).limit(limit))
-            return [Run(**dict(r._mapping)) for r in rows]
+            return [Run(*r) for r in rows]
 
 
 class Heartbeats:
