@@ -1,0 +1,1 @@
+"""Adapters between Guardian and the agent ecosystems it governs (MCP, ...)."""
