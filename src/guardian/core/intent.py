@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from guardian.core.canonical import canonical_json, sha256_hex
 from guardian.core.errors import IntentError
@@ -16,18 +15,21 @@ MAX_SAFE_INTEGER = 2**53 - 1
 _MAX_DEPTH = 64
 
 
-@dataclass(frozen=True, slots=True)
-class Intent:
-    """One proposed action. Build with `Intent.create`, which validates and normalises."""
+class Intent(NamedTuple):
+    """One proposed action. Build with `Intent.create`, which validates and normalises.
+
+    A NamedTuple rather than a frozen dataclass: immutable all the same, and built on every
+    decision, where a frozen dataclass's per-field cost was measurable.
+    """
 
     actor: str
     action: str
     target: str = ""
-    params: dict[str, Any] = field(default_factory=dict)
-    metadata: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = {}  # noqa: RUF012 - never mutated; `create` always passes a fresh dict
+    metadata: dict[str, Any] = {}  # noqa: RUF012
     session_id: str | None = None
     task_id: str | None = None
-    has_float: bool = field(default=False, compare=False, repr=False)
+    has_float: bool = False
 
     @classmethod
     def create(

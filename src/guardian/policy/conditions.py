@@ -33,11 +33,14 @@ class ConditionError(ValueError):
 class Condition:
     source: str
     program: Any
+    #: The variables the expression reads: only these are handed to CEL, because converting the
+    #: whole context (intent, params, metadata, principal) costs several times the evaluation.
+    variables: tuple[str, ...] = tuple(INTENT_VARIABLES)
 
     def evaluate(self, context: dict[str, Any]) -> bool:
         """True or False; anything else (an error, a non-boolean) raises ConditionError."""
         try:
-            result = self.program.execute(context)
+            result = self.program.execute({name: context[name] for name in self.variables})
         except Exception as exc:  # the CEL runtime raises several types; all mean "cannot decide"
             raise ConditionError(f"{type(exc).__name__}: {exc}") from None
         if not isinstance(result, bool):
@@ -55,12 +58,13 @@ def compile_condition(source: object, variables: frozenset[str] = INTENT_VARIABL
         program = cel.compile(text)
     except Exception as exc:
         raise ConditionError(f"does not compile: {_first_line(exc)}") from None
-    unknown = sorted(set(program.references()["variables"]) - variables)
+    used = set(program.references()["variables"])
+    unknown = sorted(used - variables)
     if unknown:
         raise ConditionError(
             f"unknown variable(s) {', '.join(unknown)}; available: {', '.join(sorted(variables))}"
         )
-    return Condition(source, program)
+    return Condition(source, program, tuple(sorted(used)))
 
 
 def _first_line(exc: Exception) -> str:

@@ -42,9 +42,9 @@ _EFFECT_CODES = {Decision.ALLOW: "rule_allow", Decision.ASK: "rule_ask", Decisio
 class CompiledPolicy:
     """A policy plus its index; build once per policy, share between threads."""
 
-    def __init__(self, policy: Policy) -> None:
+    def __init__(self, policy: Policy, *, cache: bool = True) -> None:
         self.policy = policy
-        self.index = RuleIndex(policy.rules)
+        self.index = RuleIndex(policy.rules, cache=cache)
         # A matched rule's verdict never changes: build each once, not once per decision.
         self._verdicts = {
             rule.id: Evaluation(
@@ -73,8 +73,6 @@ class CompiledPolicy:
             )
         context: dict[str, Any] | None = None
         for rule in self.index.candidates(intent.actor, intent.action, intent.target):
-            if not rule.matches_names(intent.actor, intent.action, intent.target):
-                continue
             if rule.min_authority is not None and principal.authority < rule.min_authority:
                 continue
             if rule.condition is not None:
@@ -103,7 +101,9 @@ class CompiledPolicy:
         for rule in self.policy.rules:
             if not (_any(rule.action, action) and _any(rule.actor, actor)):
                 continue
-            if rule.min_authority is not None and (authority is None or authority < rule.min_authority):
+            if rule.min_authority is not None and (
+                authority is None or authority < rule.min_authority
+            ):
                 continue
             covers_all_targets = any(p.source == "*" for p in rule.target)
             if rule.effect is not Decision.DENY:

@@ -62,16 +62,34 @@ def _extend(found: tuple[int, ...] | _Level, values: tuple[str, str, str], out: 
         out.extend(found)
 
 
+#: Candidate lists remembered per (actor, action, target); agents repeat themselves, and a policy's
+#: index never changes, so a lookup is computed once. Cleared whole when full (no LRU bookkeeping).
+CACHE_SIZE = 65_536
+
+
 class RuleIndex:
-    def __init__(self, rules: Sequence[Rule]) -> None:
+    def __init__(self, rules: Sequence[Rule], *, cache: bool = True) -> None:
         self._rules = tuple(rules)
         self._root = _Level(0, range(len(self._rules)), self._rules)
+        self._cache: dict[tuple[str, str, str], tuple[Rule, ...]] | None = {} if cache else None
 
-    def candidates(self, actor: str, action: str, target: str) -> list[Rule]:
-        """Every rule whose patterns might match, in policy order (a superset of the matches)."""
+    def candidates(self, actor: str, action: str, target: str) -> tuple[Rule, ...]:
+        """The rules whose actor, action and target patterns all match, in policy order."""
+        cache = self._cache
+        if cache is not None:
+            found = cache.get((actor, action, target))
+            if found is not None:
+                return found
         out: list[int] = []
         self._root.collect((action, actor, target), out)
         if len(out) > 1:
             out = sorted(set(out))
         rules = self._rules
-        return [rules[i] for i in out]
+        # Pattern matching depends only on the three names, so it is done here, once per key,
+        # and the cached tuple holds only the rules left for authority and conditions to decide.
+        result = tuple(r for r in (rules[i] for i in out) if r.matches_names(actor, action, target))
+        if cache is not None:
+            if len(cache) >= CACHE_SIZE:
+                cache.clear()
+            cache[(actor, action, target)] = result
+        return result

@@ -324,7 +324,9 @@ class _Builder:
             elif name in ANALYZER_OPTIONS:
                 for key in sorted(set(options or {}) - ANALYZER_OPTIONS[name]):
                     expected = ", ".join(sorted(ANALYZER_OPTIONS[name]))
-                    bad("analyze", f"analyzer {name!r}: unknown option {key!r}; expected {expected}")
+                    bad(
+                        "analyze", f"analyzer {name!r}: unknown option {key!r}; expected {expected}"
+                    )
         if "path" in value and not (value["path"] or {}).get("roots"):
             bad("analyze", "analyzer 'path' needs roots: the folders the path must stay inside")
         return {name: dict(options or {}) for name, options in value.items()}
@@ -358,24 +360,31 @@ class _Builder:
                 self.problem(f"agent {agent_id!r}: bad pattern: {exc}", line_of(spec, "tools"))
         return agents
 
-
     def _tools(self, value: Any, line: int | None) -> tuple[ToolMapping, ...]:
         if value is None:
             return ()
         if not isinstance(value, dict):
-            self.problem("expected a mapping of tool name (or glob) to {target: ARGUMENT}", line, field="tools")
+            self.problem(
+                "expected a mapping of tool name (or glob) to {target: ARGUMENT}",
+                line,
+                field="tools",
+            )
             return ()
         out = []
         for name, spec in value.items():
             where = line_of(value, name)
             if not isinstance(spec, dict):
-                self.problem(f"tool {name!r}: expected a mapping like {{target: path}}", where, field="tools")
+                self.problem(
+                    f"tool {name!r}: expected a mapping like {{target: path}}", where, field="tools"
+                )
                 continue
             for key in sorted(set(spec) - TOOL_FIELDS):
                 self.problem(f"tool {name!r}: unknown field {key!r}", line_of(spec, key), field=key)
             target = spec.get("target")
             if target is not None and (not isinstance(target, str) or not target):
-                self.problem(f"tool {name!r}: target must name an argument", line_of(spec, "target"))
+                self.problem(
+                    f"tool {name!r}: target must name an argument", line_of(spec, "target")
+                )
                 continue
             try:
                 out.append(ToolMapping(compile_pattern(name), target))
