@@ -5,12 +5,14 @@ from __future__ import annotations
 import signal
 import sys
 import time
+from pathlib import Path
 from types import FrameType
 
 import typer
 
 from guardian.cli.local import LocalState
-from guardian.cli.output import stderr
+from guardian.cli.output import ExitCode, fail, stderr
+from guardian.core.errors import PolicyError
 
 DATABASE = typer.Option(
     None, "--database", help="default: GUARDIAN_DATABASE_URL or .guardian/guardian.db"
@@ -30,10 +32,23 @@ def watchdog(
     grace: float = typer.Option(2.0, "--grace", help="seconds between SIGTERM and SIGKILL"),
     interval: float = typer.Option(0.25, "--interval", help="seconds between passes"),
     once: bool = typer.Option(False, "--once", help="one pass, then exit"),
+    policies: Path | None = typer.Option(
+        None, "--policies", help="intervention policies (a YAML file or a folder)"
+    ),
+    channels: Path | None = typer.Option(
+        None, "--channels", help="notification channels (webhooks) for the policies"
+    ),
 ) -> None:
     """Watch the store and act: pause the agent, stop its process, record why. Survives database restarts."""
+    from guardian.governance.interventions.policies import load_policies
+    from guardian.governance.interventions.wiring import open_intervention_engine
     from guardian.governance.watchdog import Watchdog, WatchdogSettings
 
+    if policies is not None:
+        try:
+            load_policies(policies)  # a bad policy file fails now, with file:line, not in a pass
+        except PolicyError as exc:
+            fail(str(exc), ExitCode.POLICY_INVALID)
     settings = WatchdogSettings(
         stall_after, loop_repeats, loop_window, deny_streak, grace, interval
     )
@@ -52,8 +67,12 @@ def watchdog(
         try:
             if dog is None:
                 state = LocalState(database)
+                interventions = (
+                    open_intervention_engine(state.engine, state.ledger, state.clock, policies, channels)
+                    if policies is not None else None
+                )  # fmt: skip
                 dog = Watchdog(state.ledger, state.runs, state.pauses, state.heartbeats, state.clock,
-                               settings, engine=state.engine)  # fmt: skip
+                               settings, engine=state.engine, interventions=interventions)  # fmt: skip
                 stderr.print(
                     f"watchdog watching {state.url} from seq {dog.cursor}", highlight=False
                 )

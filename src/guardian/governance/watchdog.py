@@ -17,7 +17,7 @@ import os
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
@@ -28,6 +28,9 @@ from guardian.governance.runs import Heartbeats, Run, RunStore
 from guardian.ledger.store import Ledger
 from guardian.runtime.processes import stop_group
 from guardian.storage.control_tables import budgets
+
+if TYPE_CHECKING:  # issue 7
+    from guardian.governance.interventions.engine import InterventionEngine
 
 WATCHDOG = Principal("watchdog", "guardian", Authority.WATCHDOG)
 HEARTBEAT_NAME = "watchdog"
@@ -64,7 +67,8 @@ class _AgentState:
 
 class Watchdog:
     def __init__(self, ledger: Ledger, runs: RunStore, pauses: PauseBoard, heartbeats: Heartbeats,
-                 clock: Clock, settings: WatchdogSettings | None = None, *, engine: Any = None) -> None:  # fmt: skip
+                 clock: Clock, settings: WatchdogSettings | None = None, *, engine: Any = None,
+                 interventions: InterventionEngine | None = None) -> None:  # fmt: skip
         self._ledger = ledger
         self._runs = runs
         self._pauses = pauses
@@ -72,6 +76,8 @@ class Watchdog:
         self._clock = clock
         self._engine = engine
         self.settings = settings or WatchdogSettings()
+        #: Issue 7: intervention policies, evaluated at the end of every pass.
+        self.interventions = interventions
         head = ledger.head()
         self.cursor = head.seq if head is not None else 0
         self._agents: dict[str, _AgentState] = {}
@@ -88,9 +94,19 @@ class Watchdog:
             findings.extend(self._inspect_run(brief, now, quiet_since, overdue_since))
         findings.extend(self._over_budget())
         acted = [f for f in findings if self._act(f)]
+        if self.interventions is not None:  # issue 7: the guardian path
+            self.interventions.run_pass()
         self._heartbeats.beat(HEARTBEAT_NAME, os.getpid(), f"cursor={self.cursor}")
         self.acted.extend(acted)
         return acted
+
+    def escalate_to_guardian(self, alert_id: str, reason: str, *, agent_id: str | None = None,
+                             task_id: str | None = None) -> bool:  # fmt: skip
+        """Issue 7 (seed 003): hand an alert the watchdog could not resolve to the intervention
+        policies' `escalation` triggers; False if this alert was escalated before."""
+        if self.interventions is None:
+            raise RuntimeError("no intervention engine: construct the Watchdog with interventions=")
+        return self.interventions.escalate(alert_id, reason, agent_id=agent_id, task_id=task_id)
 
     # -- the ledger tail -------------------------------------------------------------------------
 

@@ -62,19 +62,24 @@ def run_agent(guardian: Guardian, tokens: TokenStore, runs: RunStore, spec: Agen
               url: str, task: str | None = None, heartbeat: float = 1.0) -> RunResult:  # fmt: skip
     check_allowlist(guardian, spec)
     register_caps(guardian, spec)
+    registry = guardian.interventions.registry  # issue 7: the agent and its task, in the registry
+    registry.ensure_agent(spec.id)
+    queued = registry.start_task(spec.id, name=task or "", timeout_seconds=spec.timeout_seconds)
     ttl = 2 * spec.timeout_seconds if spec.timeout_seconds else 3600
     secret, info = tokens.create(f"run-{spec.id}-{int(time.time() * 1000)}", "agent",
                                  agent_id=spec.id, expires_in=ttl)  # fmt: skip
     env = {**os.environ, **spec.env, "GUARDIAN_URL": url, "GUARDIAN_TOKEN": secret,
-           "GUARDIAN_AGENT_ID": spec.id, "GUARDIAN_TASK": task or ""}  # fmt: skip
+           "GUARDIAN_AGENT_ID": spec.id, "GUARDIAN_TASK": task or "", "GUARDIAN_TASK_ID": queued.id}  # fmt: skip
     try:
         process = subprocess.Popen(spec.command, cwd=spec.folder, env=env, start_new_session=True)  # noqa: S603
     except OSError as exc:
         tokens.revoke(info.id)
+        registry.finish_task(queued.id, ok=False)
         raise AgentSpecError(
             f"cannot start {spec.command[0]!r} for agent {spec.id}: {exc.strerror}"
         ) from None
     run = runs.start(spec.id, task, process.pid, spec.timeout_seconds)
+    registry.attach_run(queued.id, run.id)  # a guardian cancel finds the process through it
     try:
         while True:
             try:
@@ -87,5 +92,6 @@ def run_agent(guardian: Guardian, tokens: TokenStore, runs: RunStore, spec: Agen
             process.terminate()
             code = process.wait()
         tokens.revoke(info.id)
+        registry.finish_task(queued.id, ok=code == 0)  # no-op if a guardian cancelled it
     spend: dict[str, Any] = {b.unit: b.to_dict()["spent"] for b in guardian.budgets.of(spec.id)}
     return RunResult(runs.end(run.id, code, spend), code)
