@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 from guardian.core.canonical import ENTRY_DOMAIN, canonical_json, sha256_hex
 
@@ -12,9 +16,23 @@ GENESIS_HASH = "0" * 64
 
 _FIELDS = ("seq", "kind", "ts", "payload", "prev_hash", "hash")
 
+#: Entry kinds are short lower-case identifiers ("decision", "receipt", "policy", ...): they need no
+#: JSON escaping, so a sealed line can be spliced from pre-encoded parts (see `seal_line`).
+KIND_RE = re.compile(r"[a-z][a-z0-9_.-]{0,63}")
+#: The one timestamp form `iso_utc` writes.
+TS_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z")
+HASH_RE = re.compile(r"[0-9a-f]{64}")
+
 
 class EntryError(ValueError):
     """An entry that does not parse: unknown or missing fields, wrong types."""
+
+
+def check_kind(kind: object) -> str:
+    """Return `kind` if it is a valid entry kind; raise EntryError naming it otherwise."""
+    if not isinstance(kind, str) or not KIND_RE.fullmatch(kind):
+        raise EntryError(f"kind must match {KIND_RE.pattern}, got {kind!r}")
+    return kind
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,4 +107,53 @@ class Entry:
                 raise EntryError(f"{name} must be a string, got {type(data[name]).__name__}")
         if not isinstance(payload, dict):
             raise EntryError(f"payload must be an object, got {type(payload).__name__}")
+        check_kind(kind)
+        if not TS_RE.fullmatch(ts):
+            raise EntryError(
+                f"ts must be a UTC timestamp like 2026-01-01T00:00:00.000000Z, got {ts!r}"
+            )
+        for name in ("prev_hash", "hash"):
+            if not HASH_RE.fullmatch(data[name]):
+                raise EntryError(f"{name} must be 64 lower-case hex digits, got {data[name]!r}")
         return cls(seq, kind, ts, payload, data["prev_hash"], data["hash"])
+
+    def line(self) -> bytes:
+        """The entry as one JSONL line: its canonical JSON and a newline."""
+        return self.canonical() + b"\n"
+
+
+def parse_line(line: bytes | str) -> Entry:
+    """Strictly parse one JSONL line (trailing newline allowed) into an Entry; EntryError otherwise."""
+    try:
+        data = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        raise EntryError(f"not JSON: {exc}") from None
+    return Entry.from_dict(data)
+
+
+def seal_line(
+    seq: int, kind: str, ts: str, payload_json: bytes, prev_hash: str
+) -> tuple[str, bytes]:
+    """Hash and canonical JSONL line of an entry whose payload is already canonical JSON.
+
+    Equal to `Entry.seal(...).line()` (a test pins this) but splices the pre-encoded payload instead of
+    re-encoding it: the writer thread seals every entry while holding the write lock. RFC 8785 members
+    are sorted (hash < kind < payload < prev_hash < seq < ts) and `kind`/`ts` never need escaping.
+    """
+    body = b"".join(
+        (
+            b'{"kind":"',
+            kind.encode(),
+            b'","payload":',
+            payload_json,
+            b',"prev_hash":"',
+            prev_hash.encode(),
+            b'","seq":',
+            str(seq).encode(),
+            b',"ts":"',
+            ts.encode(),
+            b'"}',
+        )
+    )
+    digest = hashlib.sha256(ENTRY_DOMAIN + body).hexdigest()
+    return digest, b'{"hash":"' + digest.encode() + b'",' + body[1:] + b"\n"

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from guardian.core.clock import SYSTEM_CLOCK, Clock
-from guardian.ledger.entry import GENESIS_HASH, Entry
+from guardian.ledger.entry import GENESIS_HASH, Entry, EntryError, check_kind
 from guardian.ledger.errors import DuplicateEntry
 
 
@@ -26,6 +26,9 @@ class MemoryLedger:
         has_float: bool | None = None,
         once_per_decision: bool = False,
     ) -> Entry:
+        check_kind(kind)  # the same refusals as the durable stores (one conformance suite)
+        if not isinstance(payload, dict):
+            raise EntryError(f"payload must be an object, got {type(payload).__name__}")
         decision_id = payload.get("decision_id")
         key = (kind, decision_id) if isinstance(decision_id, str) else None
         with self._lock:
@@ -57,6 +60,13 @@ class MemoryLedger:
     def head(self) -> Entry | None:
         with self._lock:
             return self._entries[-1] if self._entries else None
+
+    def get(self, seq: int) -> Entry | None:
+        with self._lock:
+            return self._entries[seq - 1] if 0 < seq <= len(self._entries) else None
+
+    def count(self) -> int:
+        return len(self._entries)
 
     def __len__(self) -> int:
         return len(self._entries)

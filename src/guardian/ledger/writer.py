@@ -1,0 +1,307 @@
+"""The write side of a durable ledger: one transaction per group-committed batch.
+
+Runs on the group-commit writer thread only. Each batch: take the store-wide append lock, re-read
+the head (another process may have appended), seal the entries against it, insert them, extend the
+Merkle frontier and sign a checkpoint when one is due, commit; then append the lines to the JSONL
+mirror and leave its fdatasync to the group committer's sync step, which runs before any caller of
+the batch is acknowledged.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from guardian.core.clock import Clock, iso_utc, parse_iso_utc
+from guardian.ledger import sql
+from guardian.ledger.checkpoint import Checkpoint, checkpoints_path
+from guardian.ledger.entry import GENESIS_HASH, Entry, seal_line
+from guardian.ledger.errors import DuplicateEntry, LedgerError, MirrorError
+from guardian.ledger.groupcommit import Committed
+from guardian.ledger.merkle import Frontier
+from guardian.ledger.mirror import JsonlMirror, MirrorRepair
+
+log = logging.getLogger("guardian.ledger")
+
+
+@dataclass(frozen=True, slots=True, eq=False)  # compared by identity: one per queued append
+class Append:
+    kind: str
+    payload_json: bytes
+    ref: str | None  # the payload's decision_id, indexed
+    once: bool  # refuse if an entry of this kind already has this ref
+
+
+class ForceCheckpoint:
+    """Queued by `checkpoint()`: sign a tree head at the current head, in order with appends."""
+
+
+@dataclass(frozen=True, slots=True)
+class Sealed:
+    """An append as committed: everything its caller needs to build the Entry."""
+
+    seq: int
+    ts: str
+    prev_hash: str
+    hash: str
+    kind: str
+    payload_json: bytes
+
+    def entry(self) -> Entry:
+        return Entry(
+            self.seq, self.kind, self.ts, orjson.loads(self.payload_json), self.prev_hash, self.hash
+        )
+
+
+Item = Append | ForceCheckpoint
+Result = Sealed | Checkpoint | None
+
+
+def row_entry(row: sql.Row) -> Entry:
+    seq, kind, ts, payload, prev_hash, digest = row
+    return Entry(seq, kind, ts, orjson.loads(payload), prev_hash, digest)
+
+
+def row_checkpoint(row: sql.Row) -> Checkpoint:
+    return Checkpoint(row[0], row[1], row[2], row[3], row[4])
+
+
+class BatchWriter:
+    def __init__(
+        self,
+        db: sql.Database,
+        *,
+        clock: Clock,
+        key: Ed25519PrivateKey | None,
+        every: int,
+        interval: float | None,
+    ) -> None:
+        self._where = db.description
+        self._db = db
+        self._clock = clock
+        self._key = key
+        self._every = every
+        self._interval = interval
+        self.mirror: JsonlMirror | None = None
+        self.checkpoint_mirror: JsonlMirror | None = None
+        self.conn = db.writer()
+        try:
+            self._load_state()
+        except BaseException:
+            self.conn.close()
+            raise
+
+    def close(self) -> None:
+        self.conn.close()
+        for mirror in (self.mirror, self.checkpoint_mirror):
+            if mirror is not None:
+                mirror.close()
+
+    # -- state --------------------------------------------------------------------------------
+
+    def _load_state(self) -> None:
+        rows = self.conn.query(sql.HEAD, {})
+        head_seq = int(rows[0][0]) if rows else 0
+        self._cp_size, self._cp_time, self._frontier = 0, self._clock.now(), Frontier()
+        latest = self.conn.query(sql.LATEST_CHECKPOINT, {})
+        if latest:
+            cp = row_checkpoint(latest[0])
+            self._cp_size, self._cp_time = cp.tree_size, parse_iso_utc(cp.ts)
+            frontier = Frontier.from_hex(cp.tree_size, latest[0][5])
+            if frontier.root() != cp.root():
+                raise LedgerError(
+                    f"{self._where}: the frontier stored with checkpoint {cp.tree_size} does not match its root"
+                )
+            self._frontier = frontier
+        if self._key is not None:
+            self._catch_up(head_seq)
+        self._known_seq = head_seq
+
+    def _catch_up(self, head_seq: int) -> None:
+        """Extend the frontier with entries other writers (or earlier runs) committed."""
+        if head_seq < self._frontier.size:
+            raise LedgerError(
+                f"{self._where}: the ledger ends at seq {head_seq} but this writer had seen "
+                f"{self._frontier.size}: entries were deleted; run `guardian ledger verify`"
+            )
+        if head_seq > self._frontier.size:
+            rows = self.conn.query(sql.HASHES, {"after": self._frontier.size, "upto": head_seq})
+            self._frontier.extend([bytes.fromhex(r[0]) for r in rows])
+
+    def _refresh(self, head_seq: int) -> None:
+        latest = self.conn.query(sql.LATEST_CHECKPOINT, {})
+        if latest and latest[0][0] > self._cp_size:
+            self._cp_size, self._cp_time = int(latest[0][0]), parse_iso_utc(latest[0][2])
+        if self._key is not None:
+            self._catch_up(head_seq)
+        self._known_seq = head_seq
+
+    # -- mirrors ------------------------------------------------------------------------------
+
+    def open_mirrors(self, path: Path) -> list[MirrorRepair]:
+        """Open the entry and checkpoint mirrors and bring them level with the store."""
+        self.mirror = JsonlMirror(path)
+        repairs = [self.mirror.reconcile(self._head, self._entry_lines)]
+        cp_path = checkpoints_path(path)
+        if self._key is not None or cp_path.exists():
+            self.checkpoint_mirror = JsonlMirror(cp_path, key_field="tree_size", chained=False)
+            repairs.append(
+                self.checkpoint_mirror.reconcile(self._latest_cp, self._checkpoint_lines)
+            )
+        return [r for r in repairs if r]
+
+    def _head(self) -> tuple[int, str | None]:
+        rows = self.conn.query(sql.HEAD, {})
+        return (int(rows[0][0]), str(rows[0][1])) if rows else (0, None)
+
+    def _latest_cp(self) -> tuple[int, str | None]:
+        rows = self.conn.query(sql.LATEST_CHECKPOINT, {})
+        return (int(rows[0][0]), None) if rows else (0, None)
+
+    def _entry_lines(self, after: int, before: int | None) -> Iterable[tuple[int, bytes]]:
+        stmt, params = sql.ENTRIES_BETWEEN, {"after": after, "before": before}
+        if before is None:
+            stmt, params = sql.ENTRIES_AFTER, {"after": after}
+        for row in self.conn.query(stmt, params):
+            yield row[0], row_entry(row).line()
+
+    def _checkpoint_lines(self, after: int, before: int | None) -> Iterable[tuple[int, bytes]]:
+        params = {"after": after, "before": before if before is not None else 2**62}
+        for row in self.conn.query(sql.CHECKPOINTS_BETWEEN, params):
+            yield row[0], row_checkpoint(row).line()
+
+    # -- checkpoints --------------------------------------------------------------------------
+
+    def tick(self) -> None:
+        """Idle: sign a checkpoint if `interval` seconds passed since the last one."""
+        rows = self._db.query(sql.HEAD, {})
+        if self._due(int(rows[0][0]) if rows else 0, self._clock.now(), force=False):
+            committed = self.write([ForceCheckpoint()])
+            if committed.sync is not None:
+                committed.sync()
+
+    def _due(self, size: int, now: datetime, *, force: bool) -> bool:
+        if self._key is None or size <= self._cp_size:
+            return False
+        if force or (self._every and size - self._cp_size >= self._every):
+            return True
+        return bool(self._interval) and (now - self._cp_time).total_seconds() >= (
+            self._interval or 0
+        )
+
+    # -- the batch ----------------------------------------------------------------------------
+
+    def write(self, items: Sequence[Item]) -> Committed[Result]:
+        appends = [i for i in items if isinstance(i, Append)]
+        force = len(appends) != len(items)
+        w = self.conn
+        w.begin()
+        try:
+            rows = w.query(sql.HEAD, {})
+            seq, prev = (int(rows[0][0]), str(rows[0][1])) if rows else (0, GENESIS_HASH)
+            if seq != self._known_seq:  # another writer appended (and maybe checkpointed) meanwhile
+                self._refresh(seq)
+            now = self._clock.now()
+            ts = iso_utc(now)
+            refused = self._duplicates(appends)
+            sealed: list[Sealed] = []
+            lines: list[tuple[int, bytes]] = []
+            params: list[dict[str, Any]] = []
+            for a in appends:
+                if a in refused:
+                    continue
+                seq += 1
+                digest, line = seal_line(seq, a.kind, ts, a.payload_json, prev)
+                sealed.append(Sealed(seq, ts, prev, digest, a.kind, a.payload_json))
+                lines.append((seq, line))
+                params.append({"seq": seq, "kind": a.kind, "ts": ts, "payload": a.payload_json.decode(),
+                               "prev_hash": prev, "hash": digest, "ref": a.ref})  # fmt: skip
+                prev = digest
+            if params:
+                w.execute_many(sql.INSERT_ENTRY, params)
+            frontier, cp = self._frontier, None
+            if self._key is not None:
+                frontier = frontier.copy()
+                frontier.extend([bytes.fromhex(s.hash) for s in sealed])
+                if self._due(seq, now, force=force):
+                    cp = Checkpoint.sign(seq, frontier.root(), ts, self._key)
+                    w.execute_many(
+                        sql.INSERT_CHECKPOINT, [{**cp.to_dict(), "frontier": frontier.to_hex()}]
+                    )
+            w.commit()
+        except BaseException:
+            w.rollback()
+            raise
+        self._frontier, self._known_seq = frontier, seq
+        if cp is not None:
+            self._cp_size, self._cp_time = cp.tree_size, now
+        results = _in_item_order(items, refused, list(sealed), cp)
+        syncs: list[Callable[[], None]] = []
+        try:
+            if self.mirror is not None and lines:
+                self.mirror.append(lines, self._entry_lines, sync=False)
+                syncs.append(self.mirror.sync_handle())
+            if self.checkpoint_mirror is not None and cp is not None:
+                cp_line = [(cp.tree_size, cp.line())]
+                self.checkpoint_mirror.append(cp_line, self._checkpoint_lines, sync=False)
+                syncs.append(self.checkpoint_mirror.sync_handle())
+        except (OSError, MirrorError) as exc:
+            log.error("ledger mirror write failed after commit: %s", exc)
+            for one in syncs:  # release the duplicated descriptors
+                one()
+            failed = [
+                r if isinstance(r, BaseException) else _mirror_failed(r, exc) for r in results
+            ]
+            return Committed(failed)
+        if not syncs:
+            return Committed(results)
+
+        def sync() -> None:
+            for one in syncs:
+                one()
+
+        return Committed(results, sync, _mirror_failed)
+
+    def _duplicates(self, appends: list[Append]) -> dict[Append, BaseException]:
+        """Appends refused by `once_per_decision`: already in the store, or earlier in this batch."""
+        refused: dict[Append, BaseException] = {}
+        seen: set[tuple[str, str]] = set()
+        for a in appends:
+            if not a.once or a.ref is None:
+                continue
+            key = (a.kind, a.ref)
+            if key in seen or self.conn.query(sql.REF_EXISTS, {"ref": a.ref, "kind": a.kind}):
+                refused[a] = DuplicateEntry(f"a {a.kind} entry for decision {a.ref} already exists")
+            seen.add(key)
+        return refused
+
+
+def _mirror_failed(result: Result, exc: BaseException) -> BaseException:
+    if isinstance(result, Sealed):
+        msg = f"entry {result.seq} was committed but the mirror write failed: {exc}"
+        return MirrorError(msg, result.entry())
+    return MirrorError(f"committed, but the mirror write failed: {exc}")
+
+
+def _in_item_order(
+    items: Sequence[Item],
+    refused: dict[Append, BaseException],
+    appended: list[Sealed],
+    forced: Checkpoint | None,
+) -> list[Result | BaseException]:
+    """Results in the order of the queued items: refusals, appends in turn, forced checkpoints."""
+    it = iter(appended)
+    out: list[Result | BaseException] = []
+    for item in items:
+        if isinstance(item, Append):
+            out.append(refused[item] if item in refused else next(it))
+        else:
+            out.append(forced)
+    return out

@@ -1,0 +1,1 @@
+"""Ledger tests: stores, mirror, verification, checkpoints, crash safety, CLI."""
