@@ -34,3 +34,12 @@ def test_integral_float_is_written_as_integer() -> None:
 def test_content_hash_is_order_independent() -> None:
     assert content_hash({"a": 1, "b": 2}) == content_hash({"b": 2, "a": 1})
     assert content_hash({"a": 1}).startswith("sha256:")
+
+
+def test_integral_floats_beyond_2_53_survive_a_json_round_trip() -> None:
+    import orjson
+
+    value = {"big": 1e20, "small": 0.5}
+    encoded = canonical_json(value)
+    assert encoded == b'{"big":100000000000000000000,"small":0.5}'
+    assert canonical_json(orjson.loads(encoded)) == encoded

@@ -29,7 +29,22 @@ def canonical_json(value: Any, *, has_float: bool | None = None) -> bytes:
         data = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
         if not _has_astral(data):
             return data
-    return rfc8785.dumps(value)
+    return rfc8785.dumps(_as_json_numbers(value))
+
+
+_SAFE = 2**53
+
+
+def _as_json_numbers(value: Any) -> Any:
+    """Integers beyond 2**53 as the doubles they are in JSON: an integral float such as 1e20 is
+    written `100000000000000000000`, parses back as an int, and must encode the same again."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > _SAFE:
+        return float(value)
+    if isinstance(value, dict):
+        return {k: _as_json_numbers(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_as_json_numbers(v) for v in value]
+    return value
 
 
 def _has_astral(data: bytes) -> bool:
