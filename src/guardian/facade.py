@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -38,7 +39,12 @@ from guardian.policy.ratelimit import MemoryRateCounter
 from guardian.storage.engine import MEMORY_URL, ensure_tables, open_engine
 from guardian.storage.tables import metadata
 
+if TYPE_CHECKING:
+    from guardian.events.hub import EventHub
+    from guardian.governance.interventions.service import GuardianService
+
 DEFAULT_KEY_PATH = Path(".guardian") / "signing.key"
+_LAZY = threading.RLock()  # issue 7: guards the lazy `events` and `interventions`
 PolicySource = str | Path | dict[str, Any] | list[Any] | Policy
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -153,6 +159,33 @@ class Guardian:
         key = load_or_create_fernet_key(Path(".guardian") / "secret.key")
         return Credentials(self._engine, self.ledger, self.clock, key)
 
+    # -- interventions and events (issue 7) -------------------------------------------------------
+
+    @functools.cached_property
+    def events(self) -> EventHub:
+        """The event bus: in-process, or Redis when GUARDIAN_REDIS_URL is set (guardian.events)."""
+        from guardian.events.hub import open_hub
+
+        with _LAZY:  # one hub (one relay) even if two threads ask first at once
+            if "events" not in self.__dict__:
+                self.__dict__["events"] = open_hub(self._engine, self.ledger, self.clock)
+            hub: EventHub = self.__dict__["events"]
+            return hub
+
+    @functools.cached_property
+    def interventions(self) -> GuardianService:
+        """Seed 003's GuardianService over this store; its registry is `.registry`."""
+        from guardian.governance.interventions.service import GuardianService
+
+        events = self.events
+        with _LAZY:
+            if "interventions" not in self.__dict__:
+                self.__dict__["interventions"] = GuardianService(
+                    self._engine, self.ledger, self.clock, events=events
+                )
+            service: GuardianService = self.__dict__["interventions"]
+            return service
+
     def _reserve(self, intent: Intent, decision_id: str) -> str | None:
         return self.budgets.reserve(intent.actor, intent.session_id, decision_id, intent.metadata)
 
@@ -222,6 +255,8 @@ class Guardian:
         return verify_receipts(self.ledger.entries())
 
     def close(self) -> None:
+        if "events" in self.__dict__:  # issue 7: stop the relay before the ledger closes
+            self.events.close()
         self.ledger.close()
 
     def __enter__(self) -> Guardian:

@@ -51,7 +51,9 @@ def test_a_changed_recorded_outcome_fails_with_the_seq() -> None:
     entries = list(g.ledger.entries())
     victim = next(e for e in entries if e.kind == "decision" and e.payload["decision"] == "DENY")
     forged_payload = {**victim.payload, "decision": "ALLOW"}
-    forged = Entry(victim.seq, victim.kind, victim.ts, forged_payload, victim.prev_hash, victim.hash)
+    forged = Entry(
+        victim.seq, victim.kind, victim.ts, forged_payload, victim.prev_hash, victim.hash
+    )
     report = replay([forged if e.seq == victim.seq else e for e in entries])
     assert report.verdict == "FAIL"
     [mismatch] = report.mismatches
@@ -65,7 +67,10 @@ def test_what_if_a_new_policy() -> None:
     changed = {m.seq for m in report.mismatches}
     assert report.decisions == 13 and changed
     denied_before = [m for m in report.mismatches if m.recorded["decision"] == "DENY"]
-    assert all(m.replayed["decision"] == "ALLOW" or "sql_write" in m.replayed["reasons"] for m in denied_before)
+    assert all(
+        m.replayed["decision"] == "ALLOW" or "sql_write" in m.replayed["reasons"]
+        for m in denied_before
+    )
 
 
 def test_replay_from_the_jsonl_alone(tmp_path: Path) -> None:
@@ -81,4 +86,6 @@ def test_missing_policy_entry_is_a_mismatch_not_a_crash() -> None:
     g = busy_guardian()
     entries = [e for e in g.ledger.entries() if e.kind != "policy"]
     report = replay(entries)
-    assert report.verdict == "FAIL" and "not in the ledger" in report.mismatches[0].replayed["error"]
+    assert (
+        report.verdict == "FAIL" and "not in the ledger" in report.mismatches[0].replayed["error"]
+    )

@@ -58,7 +58,7 @@ def test_closed_bundle_cannot_change(key: Ed25519PrivateKey) -> None:
         lambda d: d["outcomes"].clear(),
     ],
 )
-def test_any_change_breaks_the_bundle(key: Ed25519PrivateKey, tamper) -> None:  # noqa: ANN001
+def test_any_change_breaks_the_bundle(key: Ed25519PrivateKey, tamper) -> None:
     g = Guardian(POLICY, signing_key=key)
     with g.session("a") as s:
         r = s.decide("read_file", "x")
@@ -72,7 +72,9 @@ def test_wrong_key_fails(key: Ed25519PrivateKey) -> None:
     g = Guardian(POLICY, signing_key=key)
     with g.session("a") as s:
         s.decide("read_file", "x")
-    report = verify_bundle(json.loads(s.bundle.to_json()), Ed25519PrivateKey.generate().public_key())
+    report = verify_bundle(
+        json.loads(s.bundle.to_json()), Ed25519PrivateKey.generate().public_key()
+    )
     assert not report.ok and "signature" in report.problems[0]
 
 

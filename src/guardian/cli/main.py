@@ -13,6 +13,7 @@ from guardian.cli.bundle_cmd import bundle_app
 from guardian.cli.control_cmd import budget_app, charge, pause, resume
 from guardian.cli.decide_cmd import decide
 from guardian.cli.demo_cmd import demo
+from guardian.cli.intervene_cmd import agents_app, events_app, interventions_app, tasks_app
 from guardian.cli.ledger_cmd import db_app, ledger_app
 from guardian.cli.mcp_cmd import mcp_proxy
 from guardian.cli.output import ExitCode, stderr
@@ -52,6 +53,10 @@ app.command("run")(run_agent)
 app.command("init")(init)
 app.command("status")(status)
 app.command("scoreboard")(scoreboard)
+app.add_typer(agents_app, name="agents")
+app.add_typer(tasks_app, name="tasks")
+app.add_typer(interventions_app, name="interventions")
+app.add_typer(events_app, name="events")
 
 
 def _version(value: bool) -> None:

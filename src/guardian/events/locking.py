@@ -7,31 +7,11 @@ threads. PostgreSQL needs none: every change there is a compare-and-set or a uni
 
 from __future__ import annotations
 
-import contextlib
-import threading
-import weakref
-from typing import Any
-
 from sqlalchemy import Engine
 
-_locks: weakref.WeakKeyDictionary[Engine, Any] = weakref.WeakKeyDictionary()
-_guard = threading.Lock()
+from guardian.storage.engine import engine_lock, is_memory
 
-
-def engine_lock(engine: Engine) -> Any:
-    """A re-entrant lock shared by every user of this SQLite engine; a no-op elsewhere."""
-    with _guard:
-        lock = _locks.get(engine)
-        if lock is None:
-            lock = (
-                threading.RLock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
-            )
-            _locks[engine] = lock
-        return lock
-
-
-def is_memory(engine: Engine) -> bool:
-    return engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:")
+__all__ = ["engine_lock", "ensure_memory_tables", "is_memory"]
 
 
 def ensure_memory_tables(engine: Engine) -> None:

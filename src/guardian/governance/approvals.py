@@ -6,18 +6,21 @@ Rules (each refusal is written to the ledger with a flag, then raised):
 - a rule marked `never_auto_approve` is approved by a human `approver` only (`approval_forbidden`);
 - an expired proposal is DENY, recorded, and can no longer be approved.
 An approval allows exactly the proposal's intent (by hash), once: the next decision of that intent
-consumes it and becomes ALLOW, linking to the approval.
+consumes it and becomes ALLOW, linking to the approval. An approval may also give a grant (see
+grants.py): later ASKs of the same actor + action on a matching target become ALLOW until it ends.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from guardian.core.clock import Clock, iso_utc
 from guardian.core.errors import GuardianError
 from guardian.core.principal import Principal
+from guardian.governance.grants import Grant, GrantError, Grants, check_grant
 from guardian.governance.proposals import (
     APPROVED,
     EXPIRED,
@@ -60,8 +63,10 @@ class Approvals:
         *,
         default_timeout: float = DEFAULT_TIMEOUT_SECONDS,
         approval_ttl: float = DEFAULT_TIMEOUT_SECONDS,
+        grants: Grants | None = None,
     ) -> None:
         self.store = store
+        self.grants = grants if grants is not None else Grants(store.engine, ledger, clock)
         self._ledger = ledger
         self._clock = clock
         self._default_timeout = default_timeout
@@ -88,11 +93,52 @@ class Approvals:
                 return proposal
         return None
 
+    def use_grant(self, actor: str, action: str, target: str, rule: Any) -> Grant | None:
+        """An active grant covering this ASK (never for a `never_auto_approve` rule), its use counted."""
+        if getattr(rule, "never_auto_approve", False):
+            return None
+        return self.grants.use(actor, action, target)
+
     def get(self, proposal_id: str) -> Proposal:
         proposal = self.store.get(proposal_id)
         if proposal is None:
             raise ProposalNotFound(f"no proposal {proposal_id!r}")
         return proposal
+
+    def current(self, proposal_id: str) -> Proposal:
+        """The proposal as it stands now: a pending one past its deadline is expired (DENY) first."""
+        proposal = self.get(proposal_id)
+        if proposal.status == PENDING and self._expired(proposal):
+            try:
+                self._expire(proposal)
+            except ApprovalConflict:
+                return self.get(proposal_id)
+        return proposal
+
+    def recent(self, status: str | None = None, limit: int = 100, *,
+             actor: str | None = None) -> list[Proposal]:  # fmt: skip
+        """Proposals newest first, after expiring the overdue ones so none shows as pending."""
+        self.expire_overdue()
+        return self.store.recent(status, limit, actor=actor)
+
+    def approve_and_grant(self, proposal_id: str, principal: Principal, reason: str, *,
+                          hours: float, target: str | None = None) -> tuple[Proposal, Grant]:  # fmt: skip
+        """Approve, and grant the proposal's actor + action on `target` (default: its own target)
+        for `hours`. The grant is checked before the approval, so a bad grant approves nothing."""
+        proposal = self.get(proposal_id)
+        self._authorize(proposal, principal, APPROVED, reason)
+        target = proposal.target if target is None else target
+        check_grant(hours, target)
+        if proposal.never_auto_approve:
+            raise GrantError(
+                f"proposal {proposal_id} matched a never_auto_approve rule: it can be approved "
+                "once, but no standing grant can be given for it"
+            )
+        approved = self._decide(proposal_id, principal, APPROVED, reason)
+        grant = self.grants.create(
+            proposal.id, proposal.actor, proposal.action, target, hours, principal
+        )
+        return approved, grant
 
     def approve(self, proposal_id: str, principal: Principal, reason: str = "") -> Proposal:
         return self._decide(proposal_id, principal, APPROVED, reason)
@@ -107,6 +153,8 @@ class Approvals:
         self._authorize(proposal, principal, outcome, reason)
         if proposal.status == PENDING and self._expired(proposal):
             self._expire(proposal)
+        if outcome == APPROVED and proposal.status == PENDING:
+            self._refuse_if_paused(proposal, principal, reason)
         now = self._clock.now()
         values: dict[str, Any] = {
             "decided_by": principal.id, "decided_at": iso_utc(now), "decision_reason": reason,
@@ -122,6 +170,23 @@ class Approvals:
             "reason": reason,
         })  # fmt: skip
         return self.get(proposal_id)
+
+    #: Set by the Guardian: why an actor (in a session) is paused, or None. A paused agent's
+    #: pending proposals cannot be approved until it is resumed.
+    paused: Callable[[str, str | None], str | None] | None = None
+
+    def _refuse_if_paused(self, proposal: Proposal, principal: Principal, reason: str) -> None:
+        why = (
+            self.paused(proposal.actor, proposal.intent.get("session_id")) if self.paused else None
+        )
+        if why is None:
+            return
+        self._ledger.append("approval", {
+            "proposal_id": proposal.id, "decision_id": proposal.decision_id,
+            "intent_hash": proposal.intent_hash, "outcome": "refused", "attempted": APPROVED,
+            "flag": "agent_paused", "by": principal.to_dict(), "reason": reason,
+        })  # fmt: skip
+        raise ApprovalConflict(f"proposal {proposal.id} cannot be approved: {why}")
 
     def _authorize(
         self, proposal: Proposal, principal: Principal, outcome: str, reason: str

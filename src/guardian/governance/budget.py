@@ -12,7 +12,6 @@ Each change is one conditional UPDATE, atomic on SQLite and PostgreSQL alike.
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -28,6 +27,7 @@ from guardian.governance.amounts import UNITS, AmountError, parse_amount, show
 from guardian.governance.pause import PauseBoard
 from guardian.ledger.store import Ledger
 from guardian.storage.control_tables import budgets, reservations
+from guardian.storage.engine import memory_lock
 
 CHARGERS = ("guardian", "admin")
 SYSTEM = Principal("budget", "guardian", 5)
@@ -66,7 +66,7 @@ class Budgets:
         self._ledger = ledger
         self._clock = clock
         self._pauses = pauses
-        self._lock = threading.Lock()  # one shared connection for in-memory SQLite
+        self._lock = memory_lock(engine)
         self._capped: tuple[float, frozenset[tuple[str, str]]] = (-1e9, frozenset())
 
     # -- caps ------------------------------------------------------------------------------------

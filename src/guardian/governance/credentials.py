@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets as random_tokens
-import threading
 from datetime import timedelta
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from guardian.core.ids import new_id
 from guardian.core.principal import Principal
 from guardian.ledger.store import Ledger
 from guardian.storage.control_tables import credential_tokens, stored_secrets
+from guardian.storage.engine import memory_lock
 
 KEY_ENV = "GUARDIAN_SECRET_KEY"
 TOKEN_PREFIX = "gcr_"  # noqa: S105 (a public prefix)
@@ -62,7 +62,7 @@ class Credentials:
             self._fernet = Fernet(key)
         except ValueError as exc:
             raise CredentialError(f"secret key is not a Fernet key: {exc}") from None
-        self._lock = threading.Lock()
+        self._lock = memory_lock(engine)
 
     def put(self, name: str, value: str, principal: Principal) -> None:
         if principal.role != "admin":

@@ -34,6 +34,10 @@ class CheckContext:
 
 #: A check after the policy step: returns a stricter Evaluation, or None to leave it as it is.
 Check = Callable[[CheckContext], "Evaluation | None"]
+#: The first check (kill switch, paused agent): a DENY, or None to go on to the policy.
+Gate = Callable[[Intent, Principal], "Evaluation | None"]
+#: The last step for an ALLOW (budgets): None if it may go ahead, else why not.
+Reserve = Callable[[Intent, str], "str | None"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,9 +57,13 @@ class Guard:
         checks: Sequence[NamedCheck] = (),
         clock: Clock = SYSTEM_CLOCK,
         approvals: Approvals | None = None,
+        gate: Gate | None = None,
+        reserve: Reserve | None = None,
     ) -> None:
         self._compiled = CompiledPolicy(policy)
         self._approvals = approvals
+        self._gate = gate
+        self._reserve = reserve
         self._ledger = ledger
         self._counter = counter
         self._checks = tuple(checks)
@@ -88,14 +96,20 @@ class Guard:
         principal = principal or Principal.for_agent(intent.actor)
         intent_hash = "sha256:" + sha256_hex(check_size(intent))
         compiled = self._compiled
-        evaluation = compiled.evaluate(
-            intent, principal, self._counter, self._clock.now().timestamp()
-        )
-        evaluation = self._run_checks(CheckContext(intent, principal, compiled.policy, evaluation))
         decision_id = new_id()
         links = None
-        if evaluation.decision is Decision.ASK and self._approvals is not None:
-            evaluation, links = self._ask(intent, intent_hash, decision_id, evaluation)
+        gated = self._gate(intent, principal) if self._gate is not None else None
+        if gated is not None:
+            evaluation = gated
+        else:
+            evaluation = compiled.evaluate(
+                intent, principal, self._counter, self._clock.now().timestamp()
+            )
+            evaluation = self._run_checks(CheckContext(intent, principal, compiled.policy, evaluation))
+            if evaluation.decision is Decision.ASK and self._approvals is not None:
+                evaluation, links = self._ask(intent, intent_hash, decision_id, evaluation)
+            if evaluation.decision is Decision.ALLOW and self._reserve is not None:
+                evaluation = self._reserved(intent, decision_id, evaluation)
         payload = decision_payload(
             decision_id, intent, intent_hash, evaluation.decision, evaluation.rule_id,
             evaluation.reasons, compiled.policy.policy_hash, principal, links,
@@ -116,11 +130,29 @@ class Guard:
             )
             allowed = Evaluation(Decision.ALLOW, evaluation.rule, (*evaluation.reasons, note))
             return allowed, {"approval_id": used.id}
+        granted = self._approvals.use_grant(intent.actor, intent.action, intent.target,
+                                            evaluation.rule)  # fmt: skip
+        if granted is not None:
+            note = Reason("granted", f"granted by {granted.created_by} until {granted.expires_at}")
+            allowed = Evaluation(Decision.ALLOW, evaluation.rule, (*evaluation.reasons, note))
+            return allowed, {"grant_id": granted.id}
         proposal = self._approvals.open(
             new_id(), decision_id, intent.to_dict(), intent_hash, evaluation.rule,
             [r.to_dict() for r in evaluation.reasons],
         )  # fmt: skip
         return evaluation, {"proposal_id": proposal.id}
+
+    def _reserved(self, intent: Intent, decision_id: str, evaluation: Evaluation) -> Evaluation:
+        """An ALLOW must also fit the budget; a reservation that fails or errors is DENY."""
+        assert self._reserve is not None
+        try:
+            why = self._reserve(intent, decision_id)
+        except Exception as exc:  # fail closed, saying why
+            why = f"{type(exc).__name__}: {exc}"
+            return Evaluation(Decision.DENY, evaluation.rule, (*evaluation.reasons, Reason("budget_error", why)))
+        if why is None:
+            return evaluation
+        return Evaluation(Decision.DENY, evaluation.rule, (*evaluation.reasons, Reason("budget_exhausted", why)))
 
     def _run_checks(self, context: CheckContext) -> Evaluation:
         return apply_checks(self._checks, context)

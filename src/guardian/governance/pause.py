@@ -8,7 +8,6 @@ Pausing needs a guardian or admin principal; resuming needs an admin. Both are l
 
 from __future__ import annotations
 
-import threading
 import time
 
 from sqlalchemy import Engine, delete, insert, select
@@ -22,6 +21,7 @@ from guardian.core.principal import Principal
 from guardian.ledger.store import Ledger
 from guardian.policy.evaluate import Evaluation
 from guardian.storage.control_tables import pauses
+from guardian.storage.engine import memory_lock
 
 SCOPES = ("agent", "session", "all")
 PAUSERS = ("guardian", "admin")
@@ -39,7 +39,7 @@ class PauseBoard:
         self._ledger = ledger
         self._clock = clock
         self._refresh = refresh
-        self._lock = threading.Lock()
+        self._lock = memory_lock(engine)
         self._cache: tuple[float, dict[tuple[str, str], str]] = (-1e9, {})
 
     def pause(self, scope: str, key: str, principal: Principal, reason: str) -> bool:

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, Row, select, update
+from sqlalchemy import Engine, Row, bindparam, func, select, update
 
+from guardian.storage.engine import memory_lock
 from guardian.storage.tables import proposals
 
 PENDING, APPROVED, REJECTED, EXPIRED, USED = "pending", "approved", "rejected", "expired", "used"
@@ -62,41 +63,75 @@ def _from_row(row: Row[Any]) -> Proposal:
     )  # fmt: skip
 
 
+# Statements built once: building one costs more than running it on the ASK path.
+_INSERT = proposals.insert()
+_GET = select(proposals).where(proposals.c.id == bindparam("pid"))
+_APPROVED_FOR = (
+    select(proposals)
+    .where(
+        proposals.c.intent_hash == bindparam("intent_hash"),
+        proposals.c.status == APPROVED,
+        proposals.c.expires_at > bindparam("now"),
+    )
+    .order_by(proposals.c.created_at)
+)
+
+
 class ProposalStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        sqlite = engine.dialect.name == "sqlite"
+        memory = sqlite and engine.url.database in (None, "", ":memory:")
         # An in-memory SQLite database is one connection shared by every thread: its
         # transactions must not interleave. (Across processes the compare-and-set is the guard.)
-        self._lock = (
-            threading.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
+        self._lock: contextlib.AbstractContextManager[Any] = memory_lock(engine)
+        # On a SQLite file, this process's writers queue here rather than in SQLite's busy
+        # handler, which sleeps in steps of milliseconds.
+        self._write_lock: contextlib.AbstractContextManager[Any] = (
+            self._lock if memory else threading.Lock() if sqlite else contextlib.nullcontext()
         )
 
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
     def create(self, proposal: Proposal) -> None:
-        with self._lock, self._engine.begin() as conn:
-            conn.execute(proposals.insert().values(
-                id=proposal.id, decision_id=proposal.decision_id, intent_hash=proposal.intent_hash,
-                actor=proposal.actor, action=proposal.action, target=proposal.target,
-                intent_json=orjson.dumps(proposal.intent).decode(), rule_id=proposal.rule_id,
-                reasons_json=orjson.dumps(proposal.reasons).decode(),
-                never_auto_approve=proposal.never_auto_approve, status=proposal.status,
-                created_at=proposal.created_at, expires_at=proposal.expires_at,
-            ))  # fmt: skip
+        with self._write_lock, self._engine.begin() as conn:
+            conn.execute(_INSERT, {
+                "id": proposal.id, "decision_id": proposal.decision_id,
+                "intent_hash": proposal.intent_hash, "actor": proposal.actor,
+                "action": proposal.action, "target": proposal.target,
+                "intent_json": orjson.dumps(proposal.intent).decode(), "rule_id": proposal.rule_id,
+                "reasons_json": orjson.dumps(proposal.reasons).decode(),
+                "never_auto_approve": proposal.never_auto_approve, "status": proposal.status,
+                "created_at": proposal.created_at, "expires_at": proposal.expires_at,
+                "decided_by": None, "decided_at": None, "decision_reason": None, "used_by": None,
+            })  # fmt: skip
 
     def get(self, proposal_id: str) -> Proposal | None:
         with self._lock, self._engine.connect() as conn:
-            row = conn.execute(select(proposals).where(proposals.c.id == proposal_id)).first()
+            row = conn.execute(_GET, {"pid": proposal_id}).first()
         return _from_row(row) if row is not None else None
 
-    def recent(self, status: str | None = None, limit: int = 100) -> list[Proposal]:
+    def recent(
+        self, status: str | None = None, limit: int = 100, *, actor: str | None = None
+    ) -> list[Proposal]:
         query = select(proposals).order_by(proposals.c.created_at.desc()).limit(limit)
         if status is not None:
             query = query.where(proposals.c.status == status)
+        if actor is not None:
+            query = query.where(proposals.c.actor == actor)
         with self._lock, self._engine.connect() as conn:
             return [_from_row(r) for r in conn.execute(query)]
 
+    def count(self, status: str) -> int:
+        query = select(func.count()).select_from(proposals).where(proposals.c.status == status)
+        with self._lock, self._engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
     def transition(self, proposal_id: str, expected: str, new: str, **values: Any) -> bool:
         """Move `proposal_id` from `expected` to `new` if it is still `expected`; say if it moved."""
-        with self._lock, self._engine.begin() as conn:
+        with self._write_lock, self._engine.begin() as conn:
             result = conn.execute(
                 update(proposals)
                 .where(proposals.c.id == proposal_id, proposals.c.status == expected)
@@ -106,17 +141,9 @@ class ProposalStore:
 
     def approved_for(self, intent_hash: str, now: str) -> list[Proposal]:
         """Approved, unused, unexpired proposals for exactly this intent, oldest first."""
-        query = (
-            select(proposals)
-            .where(
-                proposals.c.intent_hash == intent_hash,
-                proposals.c.status == APPROVED,
-                proposals.c.expires_at > now,
-            )
-            .order_by(proposals.c.created_at)
-        )
         with self._lock, self._engine.connect() as conn:
-            return [_from_row(r) for r in conn.execute(query)]
+            rows = conn.execute(_APPROVED_FOR, {"intent_hash": intent_hash, "now": now})
+            return [_from_row(r) for r in rows]
 
     def overdue(self, now: str, limit: int = 1000) -> list[Proposal]:
         query = (

@@ -3,7 +3,6 @@ process can find a stalled or overdue one and stop it without the agent's cooper
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +12,7 @@ from guardian.core.clock import Clock
 from guardian.core.ids import new_id
 from guardian.ledger.store import Ledger
 from guardian.storage.control_tables import heartbeats, runs
+from guardian.storage.engine import memory_lock
 
 RUNNING = "running"
 
@@ -43,7 +43,7 @@ class RunStore:
         self._engine = engine
         self._ledger = ledger
         self._clock = clock
-        self._lock = threading.Lock()
+        self._lock = memory_lock(engine)
 
     def start(
         self, agent_id: str, task_id: str | None, pid: int, timeout_seconds: int | None
@@ -115,7 +115,7 @@ class Heartbeats:
     def __init__(self, engine: Engine, clock: Clock) -> None:
         self._engine = engine
         self._clock = clock
-        self._lock = threading.Lock()
+        self._lock = memory_lock(engine)
 
     def beat(self, name: str, pid: int, detail: str = "") -> None:
         now = self._clock.now_iso()

@@ -6,6 +6,9 @@ private in-memory SQLite database shared by the threads of one process.
 
 from __future__ import annotations
 
+import contextlib
+import threading
+import weakref
 from typing import Any
 
 from sqlalchemy import Engine, MetaData, create_engine, event
@@ -46,3 +49,32 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def ensure_tables(engine: Engine, metadata: MetaData) -> None:
     """Create missing tables (in-memory databases; files and servers are migrated by Alembic)."""
     metadata.create_all(engine, checkfirst=True)
+
+
+_locks: weakref.WeakKeyDictionary[Engine, Any] = weakref.WeakKeyDictionary()
+_locks_guard = threading.Lock()
+
+
+def is_memory(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:")
+
+
+def engine_lock(engine: Engine) -> contextlib.AbstractContextManager[Any]:
+    """One re-entrant lock per SQLite engine, shared by every store that uses it; a no-op elsewhere.
+
+    An in-memory SQLite database is one connection shared by every thread, so no two stores may
+    interleave transactions on it: they must all take the same lock, not one each.
+    """
+    with _locks_guard:
+        lock = _locks.get(engine)
+        if lock is None:
+            lock = (
+                threading.RLock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
+            )
+            _locks[engine] = lock
+        return lock
+
+
+def memory_lock(engine: Engine) -> contextlib.AbstractContextManager[Any]:
+    """`engine_lock` for an in-memory database (where it is required), a no-op otherwise."""
+    return engine_lock(engine) if is_memory(engine) else contextlib.nullcontext()
