@@ -74,6 +74,16 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET", "/api/v1/guardian/tasks/{task_id}"): (401, 403, 200, 200, 200, 401, 401),
     ("PATCH", "/api/v1/guardian/tasks/{task_id}"): (401, 403, 403, 200, 200, 401, 401),
     ("POST", "/api/v1/guardian/tasks/claim"): (401, 200, 403, 200, 200, 401, 401),
+    # the kill switch and spend (docs/control.md); /v1/pause stays right before /v1/resume
+    ("POST", "/v1/agents/{agent_id}/pause"): (401, 403, 403, 200, 200, 401, 401),
+    ("POST", "/v1/agents/{agent_id}/resume"): (401, 403, 403, 403, 200, 401, 401),
+    ("POST", "/v1/sessions/{session_id}/pause"): (401, 403, 403, 200, 200, 401, 401),
+    ("POST", "/v1/sessions/{session_id}/resume"): (401, 403, 403, 403, 200, 401, 401),
+    ("POST", "/v1/pause"): (401, 403, 403, 200, 200, 401, 401),
+    ("POST", "/v1/resume"): (401, 403, 403, 403, 200, 401, 401),
+    ("GET", "/v1/pauses"): (401, 403, 200, 200, 200, 401, 401),
+    ("GET", "/v1/budgets"): (401, 403, 200, 200, 200, 401, 401),
+    ("POST", "/v1/charges"): (401, 403, 403, 200, 200, 401, 401),
     ("GET", "/interventions"): (303, 303, 200, 303, 200, 303, 303),
     ("POST", "/interventions/{action_id}/revert"): (401, 401, 403, 401, 303, 401, 401),
 }
@@ -143,6 +153,22 @@ class World:
         assert response.status_code == 200, response.text
         return str(response.json()["id"])
 
+    def budgeted_agent(self) -> str:
+        """An agent with a tokens budget, set on the server's database directly (no API sets caps)."""
+        from guardian.core.clock import SYSTEM_CLOCK
+        from guardian.core.principal import Principal
+        from guardian.governance.budget import Budgets
+        from guardian.governance.pause import PauseBoard
+        from guardian.ledger.memory import MemoryLedger
+        from guardian.storage.engine import open_engine
+
+        name = f"matrix-spender-{next(_counter)}"
+        engine, scratch = open_engine(self.env.url), MemoryLedger()  # the cap row only; no ledger writer
+        budgets = Budgets(engine, scratch, SYSTEM_CLOCK, PauseBoard(engine, scratch, SYSTEM_CLOCK))
+        budgets.set_cap("agent", name, "tokens", 1000, Principal("root", "admin", 5))
+        engine.dispose()
+        return name
+
     def grant(self) -> str:
         body = {"reason": "ok", "grant": {"hours": 1, "target": f"y{next(_counter)}@*"}}
         response = self.call("alice", "POST", f"/v1/proposals/{self.proposal()}/approve", json=body)
@@ -207,6 +233,10 @@ def _request(world: World, key: tuple[str, str], caller: str) -> Callable[[], ht
         kwargs["json"] = {"reason": "matrix"}
     elif key == ("GET", "/v1/proposals/{proposal_id}/wait"):
         kwargs["params"] = {"timeout": 0}
+    elif key == ("POST", "/v1/charges"):
+        kwargs["json"] = {"agent_id": world.budgeted_agent(), "unit": "tokens", "amount": "5"}
+    elif method == "POST" and (path.endswith("/pause") or path.endswith("/resume")):
+        kwargs["json"] = {"reason": "matrix"}
     elif path.startswith("/api/v1/guardian/"):
         kwargs["json"] = _guardian_body(world, key, caller)
     stream = path.endswith("/events")
@@ -253,7 +283,7 @@ def _send(http: httpx.Client, method: str, path: str, headers: dict[str, str],
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     env = make_env(tmp_path_factory.mktemp("matrix"))
-    with LiveServer(env.url, policy=env.policy) as server:
+    with LiveServer(env.url, policy=env.policy, log=env.dir / "server.log") as server:
         yield World(server, env)
 
 

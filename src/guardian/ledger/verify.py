@@ -67,6 +67,11 @@ def verify(
     path = Path(text[len("sqlite:///") :] if text.startswith("sqlite:///") else text)
     if not path.is_file():
         raise VerifyError(f"no such file: {path}")
+    if text.startswith("sqlite:///"):
+        # No sniffing: closing any descriptor of a database file drops every POSIX lock this
+        # process holds on it, and a process that also writes it (the server) would then
+        # corrupt it. Only a bare path, from the command line, is sniffed.
+        return verify_sqlite(path, public_key=public_key)
     with path.open("rb") as f:
         head = f.read(16)
     if head == b"SQLite format 3\x00":

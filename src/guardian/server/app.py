@@ -24,6 +24,7 @@ from guardian.server.dashboard import actions, pages
 from guardian.server.dashboard import interventions as interventions_page
 from guardian.server.middleware import BodyLimit, SecurityHeaders
 from guardian.server.routes import (
+    control,
     decide,
     decisions,
     events,
@@ -38,7 +39,7 @@ from guardian.server.settings import ServerSettings
 from guardian.server.state import ServerConfigError, ServerState
 
 #: Route modules that bring their own access rules (seed 003's interventions and the registry).
-EXTENSIONS = (interventions, registry, interventions_page)
+EXTENSIONS = (interventions, registry, interventions_page, control)
 for _module in EXTENSIONS:
     ACCESS.update(_module.ACCESS_RULES)
 
