@@ -11,7 +11,7 @@
 * check_path on a real temporary tree (symlinked root included).
 
 Prints p50/p99 (time.perf_counter_ns over many iterations), whether each goal is met, and
-writes bench/analyzers.RESULTS.md. `--quick` runs fewer iterations; `--no-detect-secrets`
+writes bench/.data/analyzers.RESULTS.md. `--quick` runs fewer iterations; `--no-detect-secrets`
 skips the comparison (e.g. offline).
 """
 
@@ -34,7 +34,7 @@ from guardian.analyzers import check_email, check_path, check_sql
 
 HERE = Path(__file__).resolve().parent
 VENV = HERE / ".venvs" / "detect-secrets"
-RESULTS = HERE / "analyzers.RESULTS.md"
+RESULTS = HERE / ".data" / "analyzers.RESULTS.md"
 COMMAND = ".venv/bin/python bench/analyzers.py"
 
 SQL = (
@@ -259,6 +259,7 @@ def report(
         "noise; p50 is the figure to compare.",
         "",
     ]
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text("\n".join(lines), encoding="utf-8")
     print(f"\nwrote {RESULTS.relative_to(HERE.parent)}")
 

@@ -1,4 +1,4 @@
-"""Ledger figures, printed in one run and written to bench/ledger.RESULTS.md.
+"""Ledger figures, printed in one run and written to bench/.data/ledger.RESULTS.md (copied into bench/RESULTS.md by hand).
 
     .venv/bin/python bench/ledger.py [--quick] [--no-postgres] [--entries 1000000]
 
@@ -403,7 +403,7 @@ def write_results(rows: list[tuple[str, str]], command: str) -> None:
         "",
         *NOTES,
     ]
-    (BENCH / "ledger.RESULTS.md").write_text("\n".join(lines), encoding="utf-8")
+    (BENCH / ".data" / "ledger.RESULTS.md").write_text("\n".join(lines), encoding="utf-8")
 
 
 if __name__ == "__main__":

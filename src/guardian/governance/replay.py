@@ -79,6 +79,7 @@ class Replayer:
         self._scopes = ScopeRegistry()
         self._checks = (ANALYZER_CHECK, self._scopes.as_check())
         self._paused: dict[tuple[str, str], str] = {}
+        self._principals: dict[tuple[str, str, int], Principal] = {}
         self.report = ReplayReport()
 
     def feed(self, entry: Entry) -> None:
@@ -123,7 +124,11 @@ class Replayer:
         raw = payload["intent"]
         intent = Intent.create(raw["actor"], raw["action"], raw["target"], raw["params"],
                                raw["metadata"], raw["session_id"], raw["task_id"])  # fmt: skip
-        principal = Principal(**payload["principal"])
+        raw_principal = payload["principal"]
+        key = (raw_principal["id"], raw_principal["role"], raw_principal["authority"])
+        principal = self._principals.get(key)
+        if principal is None:  # a handful of principals make a million decisions: build each once
+            principal = self._principals[key] = Principal(*key)
         compiled = self._override or self._policies.get(payload["policy_hash"])
         if compiled is None:
             raise LookupError(
