@@ -112,9 +112,8 @@ def peer_pass(entries: int, agents: int, passes: int) -> list[float] | None:
 def loop_to_gone(trials: int) -> list[float]:
     """Seconds from the Nth identical decision to the watchdog's entry (written after the process is gone)."""
     sys.path.insert(0, str(ROOT / "tests" / "e2e"))
-    from test_watchdog_runner import LOOPER, POLICY, free_port  # the same agents the tests run
-
     import httpx
+    from test_watchdog_runner import LOOPER, POLICY, free_port  # the same agents the tests run
 
     from guardian.core.clock import parse_iso_utc
 

@@ -10,7 +10,7 @@ import os
 import sqlite3
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 db_path, agents, proposals, passes = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 os.environ["ORCHESTRATOR_DB_URL"] = f"sqlite:///{db_path}"
@@ -23,7 +23,7 @@ from sqlmodel import Session  # noqa: E402
 fresh = not os.path.exists(db_path)
 db.init_db()
 if fresh:
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     conn = sqlite3.connect(db_path)
     conn.executemany(
         "INSERT INTO agents (agent_id, status, tokens_cap, dollars_cap, created_at) VALUES (?, 'ok', 200000, 50.0, ?)",
