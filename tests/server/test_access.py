@@ -84,6 +84,8 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET", "/v1/pauses"): (401, 403, 200, 200, 200, 401, 401),
     ("GET", "/v1/budgets"): (401, 403, 200, 200, 200, 401, 401),
     ("POST", "/v1/charges"): (401, 403, 403, 200, 200, 401, 401),
+    ("POST", "/agents/{agent_id}/pause"): (401, 401, 403, 401, 303, 401, 401),
+    ("POST", "/agents/{agent_id}/resume"): (401, 401, 403, 401, 303, 401, 401),
     ("GET", "/interventions"): (303, 303, 200, 303, 200, 303, 303),
     ("POST", "/interventions/{action_id}/revert"): (401, 401, 403, 401, 303, 401, 401),
 }

@@ -21,6 +21,7 @@ from guardian import __version__
 from guardian.server import errors
 from guardian.server.access import ACCESS, rule_for
 from guardian.server.dashboard import actions, pages
+from guardian.server.dashboard import control as control_page
 from guardian.server.dashboard import interventions as interventions_page
 from guardian.server.middleware import BodyLimit, SecurityHeaders
 from guardian.server.routes import (
@@ -39,7 +40,7 @@ from guardian.server.settings import ServerSettings
 from guardian.server.state import ServerConfigError, ServerState
 
 #: Route modules that bring their own access rules (seed 003's interventions and the registry).
-EXTENSIONS = (interventions, registry, interventions_page, control)
+EXTENSIONS = (interventions, registry, interventions_page, control, control_page)
 for _module in EXTENSIONS:
     ACCESS.update(_module.ACCESS_RULES)
 

@@ -98,9 +98,15 @@ async def agents(request: Request) -> Response:
     for actor, verdict, n in counts:
         row = table.setdefault(actor, {"ALLOW": 0, "DENY": 0, "ASK": 0})
         row[verdict] = row.get(verdict, 0) + n
+    from guardian.server.dashboard.control import agent_control
+
+    control = await run_in_threadpool(agent_control, request)
+    for actor in control:
+        table.setdefault(actor, {"ALLOW": 0, "DENY": 0, "ASK": 0})
     return render(
-        request, "agents.html", who, page="agents", agents=sorted(table.items()), live_after=head
-    )
+        request, "agents.html", who, page="agents", agents=sorted(table.items()), live_after=head,
+        control=control, may_pause=who.token.principal.role == "admin",
+    )  # fmt: skip
 
 
 @router.get("/ledger")
