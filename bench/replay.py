@@ -31,8 +31,22 @@ def policy(rules: int) -> list[dict[str, object]]:
         if i % 10 == 1:
             rule["action"] = f"ns{i % 20}.*"
         out.append(rule)
-    out.append({"id": "sql", "action": "run_sql", "effect": "ALLOW", "analyze": {"sql": {"sensitive": {"users": ["email"]}}}})
-    out.append({"id": "search", "action": "search", "effect": "ALLOW", "rate_limit": {"max": 100, "window": "60s"}})
+    out.append(
+        {
+            "id": "sql",
+            "action": "run_sql",
+            "effect": "ALLOW",
+            "analyze": {"sql": {"sensitive": {"users": ["email"]}}},
+        }
+    )
+    out.append(
+        {
+            "id": "search",
+            "action": "search",
+            "effect": "ALLOW",
+            "rate_limit": {"max": 100, "window": "60s"},
+        }
+    )
     out.append({"id": "default", "effect": "DENY"})
     return out
 
@@ -52,7 +66,12 @@ def main() -> None:
         elif kind == 1:
             g.decide(f"agent-{n % 60}", "search", f"q{n}")
         else:
-            g.decide(f"agent-{n % 60}", random.choice([f"tool_{n % 220}", f"ns{n % 25}.x"]), f"t{n}", {"n": n % 100})
+            g.decide(
+                f"agent-{n % 60}",
+                random.choice([f"tool_{n % 220}", f"ns{n % 25}.x"]),
+                f"t{n}",
+                {"n": n % 100},
+            )
     path = DATA / "ledger.jsonl"
     path.write_bytes(b"".join(e.line() for e in g.ledger.entries()))
     started = time.perf_counter()

@@ -43,13 +43,31 @@ def build_ledger(path: Path, entries: int, agents: int) -> None:
                    "intent_hash": f"sha256:{seq:064x}", "decision": "ALLOW", "rule_id": "r",
                    "reasons": [{"code": "rule_allow", "message": "ok"}], "policy_hash": "sha256:0",
                    "principal": {"id": f"agent-{seq % agents}", "role": "agent", "authority": 1}}  # fmt: skip
-        entry = Entry.seal(seq, "decision", "2026-01-01T00:00:00.000000Z", payload, prev, has_float=False)
-        rows.append((seq, "decision", entry.ts, canonical_json(payload, has_float=False).decode(), prev, entry.hash, f"d{seq}"))
+        entry = Entry.seal(
+            seq, "decision", "2026-01-01T00:00:00.000000Z", payload, prev, has_float=False
+        )
+        rows.append(
+            (
+                seq,
+                "decision",
+                entry.ts,
+                canonical_json(payload, has_float=False).decode(),
+                prev,
+                entry.hash,
+                f"d{seq}",
+            )
+        )
         prev = entry.hash
         if len(rows) == 50_000:
-            conn.executemany("INSERT INTO ledger_entries (seq, kind, ts, payload, prev_hash, hash, ref) VALUES (?,?,?,?,?,?,?)", rows)
+            conn.executemany(
+                "INSERT INTO ledger_entries (seq, kind, ts, payload, prev_hash, hash, ref) VALUES (?,?,?,?,?,?,?)",
+                rows,
+            )
             rows.clear()
-    conn.executemany("INSERT INTO ledger_entries (seq, kind, ts, payload, prev_hash, hash, ref) VALUES (?,?,?,?,?,?,?)", rows)
+    conn.executemany(
+        "INSERT INTO ledger_entries (seq, kind, ts, payload, prev_hash, hash, ref) VALUES (?,?,?,?,?,?,?)",
+        rows,
+    )
     conn.commit()
     conn.close()
 
@@ -98,8 +116,15 @@ def our_pass(entries: int, agents: int, passes: int) -> list[float]:
 def peer_pass(entries: int, agents: int, passes: int) -> list[float] | None:
     python = PEER_VENV / "bin" / "python"
     if not python.exists():
-        subprocess.run(["uv", "venv", "-q", str(PEER_VENV)], check=True, env={**os.environ, "UV_PYTHON_DOWNLOADS": "never"})
-        subprocess.run(["uv", "pip", "install", "-q", "--python", str(python), "governed-agents==0.1.0"], check=True)
+        subprocess.run(
+            ["uv", "venv", "-q", str(PEER_VENV)],
+            check=True,
+            env={**os.environ, "UV_PYTHON_DOWNLOADS": "never"},
+        )
+        subprocess.run(
+            ["uv", "pip", "install", "-q", "--python", str(python), "governed-agents==0.1.0"],
+            check=True,
+        )
     db = DATA / f"governed-agents-{entries}.sqlite"
     result = subprocess.run([str(python), str(ROOT / "bench" / "peers" / "ga_watchdog.py"), str(db), str(agents),
                              str(entries), str(passes)], capture_output=True, text=True, timeout=3600, check=False)  # fmt: skip
@@ -123,7 +148,9 @@ def loop_to_gone(trials: int) -> list[float]:
         (folder / "agents" / "looper").mkdir(parents=True, exist_ok=True)
         (folder / "policy.yaml").write_text(POLICY)
         (folder / "agents" / "looper" / "agent.py").write_text(LOOPER)
-        (folder / "agents" / "looper" / "agent.toml").write_text(f'command = ["{sys.executable}", "agent.py"]\ntools = ["poll_status"]\n')
+        (folder / "agents" / "looper" / "agent.toml").write_text(
+            f'command = ["{sys.executable}", "agent.py"]\ntools = ["poll_status"]\n'
+        )
         database = f"sqlite:///{folder}/.guardian/guardian.db"
         port = free_port()
         guardian = [sys.executable, "-m", "guardian"]
@@ -136,8 +163,12 @@ def loop_to_gone(trials: int) -> list[float]:
                     break
             except httpx.HTTPError:
                 time.sleep(0.1)
-        dog = subprocess.Popen([*guardian, "watchdog", "--database", database], cwd=folder,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # default settings
+        dog = subprocess.Popen(
+            [*guardian, "watchdog", "--database", database],
+            cwd=folder,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # default settings
         time.sleep(1.0)
         subprocess.run([*guardian, "run", "looper", "--project", str(folder), "--database", database, "--url",
                         f"http://127.0.0.1:{port}"], cwd=folder, capture_output=True, timeout=120, check=False)  # fmt: skip
@@ -145,11 +176,15 @@ def loop_to_gone(trials: int) -> list[float]:
             process.terminate()
             process.wait(timeout=20)
         with sqlite3.connect(f"{folder}/.guardian/guardian.db") as conn:
-            rows = conn.execute("SELECT kind, ts, payload FROM ledger_entries WHERE kind IN ('decision', 'watchdog') ORDER BY seq").fetchall()
+            rows = conn.execute(
+                "SELECT kind, ts, payload FROM ledger_entries WHERE kind IN ('decision', 'watchdog') ORDER BY seq"
+            ).fetchall()
         finding = next(json.loads(p) for k, _, p in rows if k == "watchdog")
         nth = finding["evidence"]["last_seq"]
         with sqlite3.connect(f"{folder}/.guardian/guardian.db") as conn:
-            nth_ts = conn.execute("SELECT ts FROM ledger_entries WHERE seq = ?", (nth,)).fetchone()[0]
+            nth_ts = conn.execute("SELECT ts FROM ledger_entries WHERE seq = ?", (nth,)).fetchone()[
+                0
+            ]
         gone_ts = next(ts for k, ts, _ in rows if k == "watchdog")
         results.append((parse_iso_utc(gone_ts) - parse_iso_utc(nth_ts)).total_seconds())
     return results
@@ -168,7 +203,9 @@ def main() -> None:
     entries, agents = (100_000, 10_000) if args.quick else (1_000_000, 10_000)
     ours = our_pass(entries, agents, 20)
     peer = peer_pass(entries, agents, 3)
-    print(f"\nwatchdog pass, {agents:,} agents, {entries:,}-entry ledger, 1,000 new entries per pass")
+    print(
+        f"\nwatchdog pass, {agents:,} agents, {entries:,}-entry ledger, 1,000 new entries per pass"
+    )
     print(f"  guardian          p50 {statistics.median(ours):8.1f} ms   max {max(ours):8.1f} ms   "
           f"goal < 100 ms: {'met' if statistics.median(ours) < 100 else 'NOT met'}")  # fmt: skip
     if peer:
@@ -177,7 +214,9 @@ def main() -> None:
     trials = 2 if args.quick else 5
     gone = loop_to_gone(trials)
     print(f"\nloop's Nth identical intent -> process gone (default settings, {trials} trials)")
-    print(f"  p50 {statistics.median(gone):.2f} s   max {max(gone):.2f} s   goal < 2 s: {'met' if max(gone) < 2 else 'NOT met'}")
+    print(
+        f"  p50 {statistics.median(gone):.2f} s   max {max(gone):.2f} s   goal < 2 s: {'met' if max(gone) < 2 else 'NOT met'}"
+    )
 
 
 if __name__ == "__main__":

@@ -12,7 +12,12 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 
-db_path, agents, proposals, passes = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+db_path, agents, proposals, passes = (
+    sys.argv[1],
+    int(sys.argv[2]),
+    int(sys.argv[3]),
+    int(sys.argv[4]),
+)
 os.environ["ORCHESTRATOR_DB_URL"] = f"sqlite:///{db_path}"
 os.environ["AUDIT_JSONL_PATH"] = db_path + ".audit.jsonl"
 
@@ -31,8 +36,20 @@ if fresh:
     )
     rows = []
     for n in range(proposals):
-        rows.append((f"p-{n}", f"agent-{n % agents}", 1, now - timedelta(seconds=proposals - n), "publish",
-                     "{}", f"hash-{n}", "x", now + timedelta(days=1), "rejected"))
+        rows.append(
+            (
+                f"p-{n}",
+                f"agent-{n % agents}",
+                1,
+                now - timedelta(seconds=proposals - n),
+                "publish",
+                "{}",
+                f"hash-{n}",
+                "x",
+                now + timedelta(days=1),
+                "rejected",
+            )
+        )
         if len(rows) == 50_000:
             conn.executemany(
                 "INSERT INTO proposals (proposal_id, agent_id, wave, submitted_at, action_type, payload, payload_hash,"

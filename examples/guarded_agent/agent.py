@@ -78,14 +78,22 @@ SCRIPT: list[tuple[str, dict[str, Any]]] = [
     ("run_sql", {"query": "SELECT email FROM users LIMIT 5"}),
     ("run_sql", {"query": "DELETE FROM orders WHERE status = 'open'"}),
     ("run_sql", {"query": "SELECT api_key FROM api_keys"}),
-    ("send_email", {"to": "team@example.com", "subject": "pro users", "body": "Ada and Linus are on pro."}),
+    (
+        "send_email",
+        {"to": "team@example.com", "subject": "pro users", "body": "Ada and Linus are on pro."},
+    ),
     ("send_email", {"to": "someone@rival.test", "subject": "hi", "body": "our numbers"}),
-    ("send_email", {"to": "team@example.com", "subject": "key", "body": "use AKIAIOSFODNN7EXAMPLE"}),
+    (
+        "send_email",
+        {"to": "team@example.com", "subject": "key", "body": "use AKIAIOSFODNN7EXAMPLE"},
+    ),
 ]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--dsn", required=True, help="libpq DSN of the read-only agent role")
     parser.add_argument("--outbox", default="outbox", type=Path)
     args = parser.parse_args()
@@ -93,7 +101,13 @@ def main() -> None:
     agent = SupportAgent(Guardian(load_policy(docs)), args.dsn, args.outbox, docs)
     for tool, arguments in SCRIPT:
         print(json.dumps(agent.step(tool, **arguments), default=str))
-    print("ledger:", agent.guardian.verify_replay(), "replay;", agent.guardian.verify_receipts().ok, "receipts")
+    print(
+        "ledger:",
+        agent.guardian.verify_replay(),
+        "replay;",
+        agent.guardian.verify_receipts().ok,
+        "receipts",
+    )
 
 
 if __name__ == "__main__":

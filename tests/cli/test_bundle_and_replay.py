@@ -7,7 +7,10 @@ from pathlib import Path
 
 from guardian import Guardian
 
-POLICY = [{"id": "read", "action": "read", "effect": "ALLOW"}, {"id": "rm", "action": "rm", "effect": "DENY"}]
+POLICY = [
+    {"id": "read", "action": "read", "effect": "ALLOW"},
+    {"id": "rm", "action": "rm", "effect": "DENY"},
+]
 
 
 def guardian(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -50,7 +53,9 @@ def test_export_of_unknown_session_is_a_clear_error(tmp_path: Path) -> None:
 def test_verify_with_a_bad_key_file(tmp_path: Path) -> None:
     (tmp_path / "b.json").write_text("{}")
     (tmp_path / "k.pub").write_text("not a key")
-    result = guardian("bundle", "verify", str(tmp_path / "b.json"), "--key", str(tmp_path / "k.pub"), cwd=tmp_path)
+    result = guardian(
+        "bundle", "verify", str(tmp_path / "b.json"), "--key", str(tmp_path / "k.pub"), cwd=tmp_path
+    )
     assert result.returncode == 2 and "k.pub" in result.stderr
 
 
@@ -67,5 +72,7 @@ def test_replay_database_and_what_if(tmp_path: Path) -> None:
 
 def test_replay_jsonl_file(tmp_path: Path) -> None:
     make_ledger(tmp_path)
-    result = guardian("ledger", "replay", "--file", str(tmp_path / ".guardian" / "ledger.jsonl"), cwd=tmp_path)
+    result = guardian(
+        "ledger", "replay", "--file", str(tmp_path / ".guardian" / "ledger.jsonl"), cwd=tmp_path
+    )
     assert result.returncode == 0 and "PASS: 3 decisions replayed" in result.stdout

@@ -75,8 +75,11 @@ def test_large_buckets_split_and_still_keep_order() -> None:
     ]
     rules.insert(25, {"id": "wild", "actor": "agent4*", "action": "tool", "effect": "DENY"})
     compiled = CompiledPolicy(load_policy(rules))
+
     def decide(actor: str):
-        return compiled.evaluate(Intent.create(actor, "tool"), Principal.for_agent(actor), None, 0.0)
+        return compiled.evaluate(
+            Intent.create(actor, "tool"), Principal.for_agent(actor), None, 0.0
+        )
 
     assert decide("agent3").rule_id == "r3"
     assert decide("agent40").rule_id == "wild"  # r40 comes after the wildcard rule

@@ -9,9 +9,15 @@ import yaml
 
 from guardian.policy.load import load_policy
 
-SCHEMA = json.loads((resources.files("guardian.policy") / "data" / "policy.schema.json").read_text())
-EXAMPLE = yaml.safe_load((resources.files("guardian.policy") / "data" / "example_policy.yaml").read_text())
-DEFAULT = json.loads((resources.files("guardian.policy") / "data" / "default_policy.json").read_text())
+SCHEMA = json.loads(
+    (resources.files("guardian.policy") / "data" / "policy.schema.json").read_text()
+)
+EXAMPLE = yaml.safe_load(
+    (resources.files("guardian.policy") / "data" / "example_policy.yaml").read_text()
+)
+DEFAULT = json.loads(
+    (resources.files("guardian.policy") / "data" / "default_policy.json").read_text()
+)
 
 
 @pytest.mark.parametrize("document", [EXAMPLE, DEFAULT], ids=["example", "default"])

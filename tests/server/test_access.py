@@ -61,7 +61,15 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     # seed 003's interventions: every role reaches them; below GUARDIAN authority it is 403, recorded
     ("POST", "/api/v1/guardian/intervention/cancel-task"): (401, 403, 403, 200, 200, 401, 401),
     ("POST", "/api/v1/guardian/intervention/reallocate"): (401, 403, 403, 200, 200, 401, 401),
-    ("POST", "/api/v1/guardian/intervention/override-priority"): (401, 403, 403, 200, 200, 401, 401),
+    ("POST", "/api/v1/guardian/intervention/override-priority"): (
+        401,
+        403,
+        403,
+        200,
+        200,
+        401,
+        401,
+    ),
     ("GET", "/api/v1/guardian/actions"): (401, 403, 200, 200, 200, 401, 401),
     ("GET", "/api/v1/guardian/actions/{action_id}"): (401, 403, 200, 200, 200, 401, 401),
     ("POST", "/api/v1/guardian/actions/{action_id}/revert"): (401, 403, 403, 200, 200, 401, 401),
@@ -138,7 +146,9 @@ class World:
 
     def agent(self, capacity: int = 4) -> str:
         name = f"matrix-agent-{next(_counter)}"
-        response = self.call("root", "POST", "/api/v1/guardian/agents", json={"id": name, "capacity": capacity})
+        response = self.call(
+            "root", "POST", "/api/v1/guardian/agents", json={"id": name, "capacity": capacity}
+        )
         assert response.status_code == 201, response.text
         return name
 
@@ -151,7 +161,9 @@ class World:
 
     def action(self) -> str:
         body = {"task_id": self.task(), "new_priority": "HIGH", "reason": "matrix"}
-        response = self.call("root", "POST", "/api/v1/guardian/intervention/override-priority", json=body)
+        response = self.call(
+            "root", "POST", "/api/v1/guardian/intervention/override-priority", json=body
+        )
         assert response.status_code == 200, response.text
         return str(response.json()["id"])
 
@@ -165,7 +177,10 @@ class World:
         from guardian.storage.engine import open_engine
 
         name = f"matrix-spender-{next(_counter)}"
-        engine, scratch = open_engine(self.env.url), MemoryLedger()  # the cap row only; no ledger writer
+        engine, scratch = (
+            open_engine(self.env.url),
+            MemoryLedger(),
+        )  # the cap row only; no ledger writer
         budgets = Budgets(engine, scratch, SYSTEM_CLOCK, PauseBoard(engine, scratch, SYSTEM_CLOCK))
         budgets.set_cap("agent", name, "tokens", 1000, Principal("root", "admin", 5))
         engine.dispose()
@@ -253,7 +268,12 @@ def _guardian_body(world: World, key: tuple[str, str], caller: str) -> dict[str,
     if path.endswith("/cancel-task"):
         return {"task_id": world.task(), "reason": "matrix"}
     if path.endswith("/reallocate"):
-        return {"from_agent_id": world.agent(), "to_agent_id": world.agent(), "capacity": 1, "reason": "matrix"}
+        return {
+            "from_agent_id": world.agent(),
+            "to_agent_id": world.agent(),
+            "capacity": 1,
+            "reason": "matrix",
+        }
     if path.endswith("/override-priority"):
         return {"task_id": world.task(), "new_priority": "CRITICAL", "reason": "matrix"}
     if path.endswith("/revert"):

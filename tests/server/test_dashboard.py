@@ -151,20 +151,33 @@ def test_api_docs_open_with_a_session_or_a_token(client: TestClient, env: Env) -
     assert "/v1/decide" in spec["paths"] and "/" not in spec["paths"]
 
 
-def test_admin_pauses_and_resumes_an_agent_from_the_agents_page(client: TestClient, env: Env) -> None:
-    client.post("/v1/decide", json={"action": "read_file", "target": "docs/a.md"}, headers=env.auth("bot"))
+def test_admin_pauses_and_resumes_an_agent_from_the_agents_page(
+    client: TestClient, env: Env
+) -> None:
+    client.post(
+        "/v1/decide", json={"action": "read_file", "target": "docs/a.md"}, headers=env.auth("bot")
+    )
     csrf = sign_in(client, env, "root")
     page = client.get("/agents")
     assert 'action="/agents/bot/pause"' in page.text and "running" in page.text
-    paused = client.post("/agents/bot/pause", data={"csrf": csrf, "reason": "runaway"}, follow_redirects=False)
+    paused = client.post(
+        "/agents/bot/pause", data={"csrf": csrf, "reason": "runaway"}, follow_redirects=False
+    )
     assert paused.status_code == 303
-    record = client.post("/v1/decide", json={"action": "read_file", "target": "docs/a.md"}, headers=env.auth("bot"))
+    record = client.post(
+        "/v1/decide", json={"action": "read_file", "target": "docs/a.md"}, headers=env.auth("bot")
+    )
     assert record.json()["decision"] == "DENY" and record.json()["reasons"][0]["code"] == "paused"
     page = client.get("/agents")
     assert "runaway" in page.text and 'action="/agents/bot/resume"' in page.text
     assert client.post("/agents/bot/resume", data={"csrf": "forged"}).status_code == 403
-    assert client.post("/agents/bot/resume", data={"csrf": csrf}, follow_redirects=False).status_code == 303
-    record = client.post("/v1/decide", json={"action": "read_file", "target": "docs/a.md"}, headers=env.auth("bot"))
+    assert (
+        client.post("/agents/bot/resume", data={"csrf": csrf}, follow_redirects=False).status_code
+        == 303
+    )
+    record = client.post(
+        "/v1/decide", json={"action": "read_file", "target": "docs/a.md"}, headers=env.auth("bot")
+    )
     assert record.json()["decision"] == "ALLOW"
 
 

@@ -62,7 +62,9 @@ class Relay:
             if self.transport.lost_since_last_check():
                 self._replay()
             sent = self._pump_outbox() if outbox else 0
-            if outbox and time.monotonic() - self._pruned > 60:  # whoever pumps the outbox prunes it
+            if (
+                outbox and time.monotonic() - self._pruned > 60
+            ):  # whoever pumps the outbox prunes it
                 self._pruned = time.monotonic()
                 self.outbox.prune(self.retention_seconds)
             if ledger and self.feed is not None:

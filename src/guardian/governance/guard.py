@@ -105,7 +105,9 @@ class Guard:
             evaluation = compiled.evaluate(
                 intent, principal, self._counter, self._clock.now().timestamp()
             )
-            evaluation = self._run_checks(CheckContext(intent, principal, compiled.policy, evaluation))
+            evaluation = self._run_checks(
+                CheckContext(intent, principal, compiled.policy, evaluation)
+            )
             if evaluation.decision is Decision.ASK and self._approvals is not None:
                 evaluation, links = self._ask(intent, intent_hash, decision_id, evaluation)
             if evaluation.decision is Decision.ALLOW and self._reserve is not None:
@@ -149,10 +151,14 @@ class Guard:
             why = self._reserve(intent, decision_id)
         except Exception as exc:  # fail closed, saying why
             why = f"{type(exc).__name__}: {exc}"
-            return Evaluation(Decision.DENY, evaluation.rule, (*evaluation.reasons, Reason("budget_error", why)))
+            return Evaluation(
+                Decision.DENY, evaluation.rule, (*evaluation.reasons, Reason("budget_error", why))
+            )
         if why is None:
             return evaluation
-        return Evaluation(Decision.DENY, evaluation.rule, (*evaluation.reasons, Reason("budget_exhausted", why)))
+        return Evaluation(
+            Decision.DENY, evaluation.rule, (*evaluation.reasons, Reason("budget_exhausted", why))
+        )
 
     def _run_checks(self, context: CheckContext) -> Evaluation:
         return apply_checks(self._checks, context)

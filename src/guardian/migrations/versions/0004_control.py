@@ -96,5 +96,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("heartbeats", "runs", "credential_tokens", "secrets", "reservations", "budgets", "pauses"):
+    for table in (
+        "heartbeats",
+        "runs",
+        "credential_tokens",
+        "secrets",
+        "reservations",
+        "budgets",
+        "pauses",
+    ):
         op.drop_table(table)

@@ -33,7 +33,9 @@ def agent_control(request: Request) -> dict[str, dict[str, Any]]:
     for budget in guardian.budgets.all():
         if budget.scope == "agent":
             info = budget.to_dict()
-            out.setdefault(budget.key, {"paused": None, "spend": []})["spend"].append(f"{info['spent']} / {info['cap']}")
+            out.setdefault(budget.key, {"paused": None, "spend": []})["spend"].append(
+                f"{info['spent']} / {info['cap']}"
+            )
     return out
 
 
@@ -41,7 +43,9 @@ async def _switch(request: Request, agent_id: str, pause: bool) -> Response:
     who = await require_session(request)
     form: dict[str, Any] = {k: str(v) for k, v in (await request.form()).items()}
     check_csrf(who, request.headers.get("x-csrf-token") or form.get("csrf"))
-    reason = form.get("reason", "").strip()[:2000] or f"from the dashboard by {who.token.principal.id}"
+    reason = (
+        form.get("reason", "").strip()[:2000] or f"from the dashboard by {who.token.principal.id}"
+    )
     board = state_of(request).guardian.pauses
     act = board.pause if pause else board.resume
     try:
