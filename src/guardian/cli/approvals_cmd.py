@@ -16,7 +16,15 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from guardian.cli.output import FORMAT_OPTION, ExitCode, OutputFormat, fail, print_json, stdout
+from guardian.cli.output import (
+    DATABASE_OPTION,
+    FORMAT_OPTION,
+    ExitCode,
+    OutputFormat,
+    fail,
+    print_json,
+    stdout,
+)
 from guardian.core.errors import GuardianError
 from guardian.core.principal import Principal
 from guardian.governance.approvals import (
@@ -29,11 +37,6 @@ from guardian.governance.proposals import STATUSES, ProposalStore
 
 approvals_app = typer.Typer(help="List and decide proposals (ASK verdicts).", no_args_is_help=True)
 
-DATABASE_OPTION = typer.Option(
-    None,
-    "--database",
-    help="database URL (default: GUARDIAN_DATABASE_URL or .guardian/guardian.db)",
-)
 SERVER_OPTION = typer.Option(None, "--server", envvar="GUARDIAN_URL",
                              help="a Guardian server's URL: work through its API")  # fmt: skip
 TOKEN_OPTION = typer.Option(None, "--token", envvar="GUARDIAN_TOKEN",

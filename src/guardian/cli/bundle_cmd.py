@@ -8,7 +8,15 @@ import orjson
 import typer
 from rich.markup import escape
 
-from guardian.cli.output import FORMAT_OPTION, ExitCode, OutputFormat, fail, print_json, stdout
+from guardian.cli.output import (
+    DATABASE_OPTION,
+    FORMAT_OPTION,
+    ExitCode,
+    OutputFormat,
+    fail,
+    print_json,
+    stdout,
+)
 from guardian.core.errors import GuardianError
 
 bundle_app = typer.Typer(help="Export and verify session audit bundles.", no_args_is_help=True)
@@ -17,9 +25,7 @@ bundle_app = typer.Typer(help="Export and verify session audit bundles.", no_arg
 @bundle_app.command("export")
 def export(
     session_id: str,
-    database: str | None = typer.Option(
-        None, "--database", help="default: GUARDIAN_DATABASE_URL or .guardian/guardian.db"
-    ),
+    database: str | None = DATABASE_OPTION,
     out: Path | None = typer.Option(
         None, "--out", "-o", help="write to this file instead of stdout"
     ),

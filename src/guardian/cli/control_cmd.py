@@ -7,12 +7,17 @@ from rich.markup import escape
 from rich.table import Table
 
 from guardian.cli.local import LocalState, local_admin
-from guardian.cli.output import FORMAT_OPTION, ExitCode, OutputFormat, fail, print_json, stdout
+from guardian.cli.output import (
+    DATABASE_OPTION,
+    FORMAT_OPTION,
+    ExitCode,
+    OutputFormat,
+    fail,
+    print_json,
+    stdout,
+)
 from guardian.core.errors import GuardianError
 
-DATABASE = typer.Option(
-    None, "--database", help="default: GUARDIAN_DATABASE_URL or .guardian/guardian.db"
-)
 budget_app = typer.Typer(help="Spend caps per agent or session.", no_args_is_help=True)
 
 
@@ -27,7 +32,7 @@ def _target(agent: str | None, session: str | None, everything: bool) -> tuple[s
 
 def pause(agent: str | None = typer.Argument(None), session: str | None = typer.Option(None, "--session"),
           everything: bool = typer.Option(False, "--all", help="pause every agent (kill switch)"),
-          reason: str = typer.Option("paused from the CLI", "--reason"), database: str | None = DATABASE) -> None:  # fmt: skip
+          reason: str = typer.Option("paused from the CLI", "--reason"), database: str | None = DATABASE_OPTION) -> None:  # fmt: skip
     """Pause an agent, a session, or everything: every further intent is DENY `paused`."""
     scope, key = _target(agent, session, everything)
     with LocalState(database) as state:
@@ -39,7 +44,7 @@ def pause(agent: str | None = typer.Argument(None), session: str | None = typer.
 
 def resume(agent: str | None = typer.Argument(None), session: str | None = typer.Option(None, "--session"),
            everything: bool = typer.Option(False, "--all"), reason: str = typer.Option("", "--reason"),
-           database: str | None = DATABASE) -> None:  # fmt: skip
+           database: str | None = DATABASE_OPTION) -> None:  # fmt: skip
     """Lift a pause (admin)."""
     scope, key = _target(agent, session, everything)
     with LocalState(database) as state:
@@ -52,7 +57,7 @@ def resume(agent: str | None = typer.Argument(None), session: str | None = typer
 @budget_app.command("set")
 def set_cap(agent: str, unit: str = typer.Argument(..., help="calls, tokens or money"), cap: str = typer.Argument(...),
             currency: str = typer.Option("", "--currency"), window: str | None = typer.Option(None, "--window", help="e.g. 1d; default: in total"),
-            session: bool = typer.Option(False, "--session", help="AGENT names a session"), database: str | None = DATABASE,
+            session: bool = typer.Option(False, "--session", help="AGENT names a session"), database: str | None = DATABASE_OPTION,
             fmt: OutputFormat = FORMAT_OPTION) -> None:  # fmt: skip
     """Create or change a cap."""
     from guardian.core.duration import parse_duration
@@ -70,7 +75,7 @@ def set_cap(agent: str, unit: str = typer.Argument(..., help="calls, tokens or m
 
 
 @budget_app.command("list")
-def list_caps(database: str | None = DATABASE, fmt: OutputFormat = FORMAT_OPTION) -> None:
+def list_caps(database: str | None = DATABASE_OPTION, fmt: OutputFormat = FORMAT_OPTION) -> None:
     """Every cap with what has been spent."""
     with LocalState(database) as state:
         items = [b.to_dict() for b in state.budgets.all()]
@@ -91,7 +96,7 @@ def list_caps(database: str | None = DATABASE, fmt: OutputFormat = FORMAT_OPTION
 
 
 def charge(agent: str, unit: str, amount: str, currency: str = typer.Option("", "--currency"),
-           note: str = typer.Option("", "--note"), database: str | None = DATABASE,
+           note: str = typer.Option("", "--note"), database: str | None = DATABASE_OPTION,
            fmt: OutputFormat = FORMAT_OPTION) -> None:  # fmt: skip
     """Record spend for AGENT (as the local admin service). Refused for unknown agents and bad amounts."""
     try:

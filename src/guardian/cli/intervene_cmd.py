@@ -16,16 +16,21 @@ from rich.markup import escape
 from rich.table import Table
 
 from guardian.cli.local import local_admin
-from guardian.cli.output import FORMAT_OPTION, ExitCode, OutputFormat, fail, print_json, stdout
+from guardian.cli.output import (
+    DATABASE_OPTION,
+    FORMAT_OPTION,
+    ExitCode,
+    OutputFormat,
+    fail,
+    print_json,
+    stdout,
+)
 from guardian.core.errors import GuardianError, PolicyError
 
 if TYPE_CHECKING:  # imported when a command runs: `guardian --help` stays fast
     from guardian.events.hub import EventHub
     from guardian.governance.interventions.service import GuardianService
 
-DATABASE = typer.Option(
-    None, "--database", help="default: GUARDIAN_DATABASE_URL or .guardian/guardian.db"
-)
 agents_app = typer.Typer(
     help="Agents in the registry: authority, capacity, health.", no_args_is_help=True
 )
@@ -82,7 +87,7 @@ TASK_COLUMNS = ("id", "name", "priority", "status", "agent_id", "timeout_seconds
 @agents_app.command("register")
 def register_agent(agent_id: str, capacity: int = typer.Option(1, "--capacity"), authority: int = typer.Option(1, "--authority"),
                    health: str = typer.Option("healthy", "--health"), status: str = typer.Option("active", "--status"),
-                   database: str | None = DATABASE, fmt: OutputFormat = FORMAT_OPTION) -> None:  # fmt: skip
+                   database: str | None = DATABASE_OPTION, fmt: OutputFormat = FORMAT_OPTION) -> None:  # fmt: skip
     """Register an agent (fails if it exists: use `agents update`)."""
     agent = _run(database, fmt, lambda x: x.service.registry.register_agent(
         agent_id, authority=authority, capacity=capacity, health_status=health, status=status))  # fmt: skip
@@ -92,7 +97,7 @@ def register_agent(agent_id: str, capacity: int = typer.Option(1, "--capacity"),
 @agents_app.command("update")
 def update_agent(agent_id: str, capacity: int | None = typer.Option(None, "--capacity"),
                  authority: int | None = typer.Option(None, "--authority"), health: str | None = typer.Option(None, "--health"),
-                 status: str | None = typer.Option(None, "--status"), database: str | None = DATABASE,
+                 status: str | None = typer.Option(None, "--status"), database: str | None = DATABASE_OPTION,
                  fmt: OutputFormat = FORMAT_OPTION) -> None:  # fmt: skip
     """Change an agent's capacity, authority, health or status."""
     agent = _run(database, fmt, lambda x: x.service.registry.update_agent(
@@ -101,7 +106,7 @@ def update_agent(agent_id: str, capacity: int | None = typer.Option(None, "--cap
 
 
 @agents_app.command("list")
-def list_agents(database: str | None = DATABASE, fmt: OutputFormat = FORMAT_OPTION) -> None:
+def list_agents(database: str | None = DATABASE_OPTION, fmt: OutputFormat = FORMAT_OPTION) -> None:
     """Every agent, with its free capacity."""
     _show(
         [a.to_dict() for a in _run(database, fmt, lambda x: x.service.registry.agents())],
@@ -115,7 +120,7 @@ def register_task(task_id: str | None = typer.Option(None, "--id"), name: str = 
                   priority: str = typer.Option("MEDIUM", "--priority", help="CRITICAL, HIGH, MEDIUM or LOW"),
                   timeout: int | None = typer.Option(None, "--timeout", help="seconds"),
                   agent: str | None = typer.Option(None, "--agent", help="only this agent may claim it"),
-                  database: str | None = DATABASE, fmt: OutputFormat = FORMAT_OPTION) -> None:  # fmt: skip
+                  database: str | None = DATABASE_OPTION, fmt: OutputFormat = FORMAT_OPTION) -> None:  # fmt: skip
     """Queue a task."""
     task = _run(database, fmt, lambda x: x.service.registry.register_task(
         task_id, name=name, priority=priority, timeout_seconds=timeout, agent_id=agent))  # fmt: skip
@@ -125,7 +130,7 @@ def register_task(task_id: str | None = typer.Option(None, "--id"), name: str = 
 @tasks_app.command("update")
 def update_task(task_id: str, priority: str | None = typer.Option(None, "--priority"), name: str | None = typer.Option(None, "--name"),
                 timeout: int | None = typer.Option(None, "--timeout"), agent: str | None = typer.Option(None, "--agent"),
-                database: str | None = DATABASE, fmt: OutputFormat = FORMAT_OPTION) -> None:  # fmt: skip
+                database: str | None = DATABASE_OPTION, fmt: OutputFormat = FORMAT_OPTION) -> None:  # fmt: skip
     """Routine changes to a task (an emergency priority change is an intervention)."""
     task = _run(database, fmt, lambda x: x.service.registry.update_task(
         task_id, priority=priority, name=name, timeout_seconds=timeout, agent_id=agent))  # fmt: skip
@@ -134,7 +139,7 @@ def update_task(task_id: str, priority: str | None = typer.Option(None, "--prior
 
 @tasks_app.command("list")
 def list_tasks(status: str | None = typer.Option(None, "--status"), agent: str | None = typer.Option(None, "--agent"),
-               limit: int = typer.Option(100, "--limit"), database: str | None = DATABASE,
+               limit: int = typer.Option(100, "--limit"), database: str | None = DATABASE_OPTION,
                fmt: OutputFormat = FORMAT_OPTION) -> None:  # fmt: skip
     """Tasks in queue order (priority, then age)."""
     tasks = _run(
@@ -145,7 +150,7 @@ def list_tasks(status: str | None = typer.Option(None, "--status"), agent: str |
 
 @tasks_app.command("claim")
 def claim_task(
-    agent: str, database: str | None = DATABASE, fmt: OutputFormat = FORMAT_OPTION
+    agent: str, database: str | None = DATABASE_OPTION, fmt: OutputFormat = FORMAT_OPTION
 ) -> None:
     """Claim the next queued task for AGENT (exit 1 when there is none)."""
     task = _run(database, fmt, lambda x: x.service.registry.claim(agent))
@@ -167,7 +172,7 @@ ACTION_COLUMNS = (
 
 @interventions_app.command("list")
 def list_actions(limit: int = typer.Option(50, "--limit"), action_type: str | None = typer.Option(None, "--type"),
-                 target: str | None = typer.Option(None, "--target"), database: str | None = DATABASE,
+                 target: str | None = typer.Option(None, "--target"), database: str | None = DATABASE_OPTION,
                  fmt: OutputFormat = FORMAT_OPTION) -> None:  # fmt: skip
     """Guardian actions, newest first."""
     actions = _run(database, fmt, lambda x: x.service.get_actions(limit, action_type, target))
@@ -176,7 +181,7 @@ def list_actions(limit: int = typer.Option(50, "--limit"), action_type: str | No
 
 @interventions_app.command("show")
 def show_action(
-    action_id: str, database: str | None = DATABASE, fmt: OutputFormat = FORMAT_OPTION
+    action_id: str, database: str | None = DATABASE_OPTION, fmt: OutputFormat = FORMAT_OPTION
 ) -> None:
     """One action with its full before/after state and revert record."""
     action = _run(database, fmt, lambda x: x.service.get_action(action_id)).to_dict()
@@ -197,7 +202,7 @@ def show_action(
 
 @interventions_app.command("revert")
 def revert_action(action_id: str, reason: str = typer.Option(..., "--reason", help="why (required)"),
-                  database: str | None = DATABASE, fmt: OutputFormat = FORMAT_OPTION) -> None:  # fmt: skip
+                  database: str | None = DATABASE_OPTION, fmt: OutputFormat = FORMAT_OPTION) -> None:  # fmt: skip
     """Revert an action: restores what still applies and records what could not be; once."""
     action = _run(
         database,
@@ -236,7 +241,7 @@ def check_policies(path: Path, fmt: OutputFormat = FORMAT_OPTION) -> None:
 @events_app.command("tail")
 def tail(pattern: str = typer.Option("guardian.*", "--pattern"), count: int | None = typer.Option(None, "--count", help="stop after N"),
          seconds: float | None = typer.Option(None, "--seconds", help="stop after S seconds"),
-         database: str | None = DATABASE) -> None:  # fmt: skip
+         database: str | None = DATABASE_OPTION) -> None:  # fmt: skip
     """Print events as JSON lines as they happen: from Redis when GUARDIAN_REDIS_URL is set, else by
     reading the database's outbox and ledger."""
     from guardian.events.model import Event, EventError, check_pattern, matches

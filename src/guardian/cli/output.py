@@ -21,6 +21,12 @@ class OutputFormat(enum.StrEnum):
 
 
 FORMAT_OPTION = typer.Option(OutputFormat.text, "--format", help="text (tables) or json")
+#: The database every local command works on; one declaration so the default is said once.
+DATABASE_OPTION = typer.Option(
+    None,
+    "--database",
+    help="database URL (default: GUARDIAN_DATABASE_URL or .guardian/guardian.db)",
+)
 
 
 class ExitCode(enum.IntEnum):

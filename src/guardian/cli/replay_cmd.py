@@ -9,14 +9,20 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from guardian.cli.output import FORMAT_OPTION, ExitCode, OutputFormat, fail, print_json, stdout
+from guardian.cli.output import (
+    DATABASE_OPTION,
+    FORMAT_OPTION,
+    ExitCode,
+    OutputFormat,
+    fail,
+    print_json,
+    stdout,
+)
 from guardian.core.errors import GuardianError, PolicyError
 
 
 def replay_command(
-    database: str | None = typer.Option(
-        None, "--database", help="default: GUARDIAN_DATABASE_URL or .guardian/guardian.db"
-    ),
+    database: str | None = DATABASE_OPTION,
     file: Path | None = typer.Option(
         None, "--file", help="replay a JSONL ledger file instead of a database"
     ),

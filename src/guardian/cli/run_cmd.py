@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from guardian.cli.output import ExitCode, fail, stdout
+from guardian.cli.output import DATABASE_OPTION, ExitCode, fail, stdout
 from guardian.core.errors import GuardianError
 
 
@@ -20,9 +20,7 @@ def run(
         Path("."), "--project", help="the folder with agents/ and policy.yaml"
     ),
     policy: Path | None = typer.Option(None, "--policy", help="default: PROJECT/policy.yaml"),
-    database: str | None = typer.Option(
-        None, "--database", help="default: GUARDIAN_DATABASE_URL or .guardian/guardian.db"
-    ),
+    database: str | None = DATABASE_OPTION,
     url: str = typer.Option(
         os.environ.get("GUARDIAN_URL", "http://127.0.0.1:8700"),
         "--url",

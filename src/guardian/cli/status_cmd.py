@@ -12,13 +12,10 @@ from rich.table import Table
 from sqlalchemy import Engine, text
 
 from guardian.cli.local import LocalState
-from guardian.cli.output import FORMAT_OPTION, OutputFormat, print_json, stdout
+from guardian.cli.output import DATABASE_OPTION, FORMAT_OPTION, OutputFormat, print_json, stdout
 from guardian.core.clock import parse_iso_utc
 from guardian.governance.watchdog import HEARTBEAT_NAME
 
-DATABASE = typer.Option(
-    None, "--database", help="default: GUARDIAN_DATABASE_URL or .guardian/guardian.db"
-)
 URL = typer.Option(os.environ.get("GUARDIAN_URL", "http://127.0.0.1:8700"), "--url")
 WATCHDOG_STALE_SECONDS = 10.0
 
@@ -62,7 +59,7 @@ def _server(url: str) -> dict[str, Any]:
 
 
 def status(
-    database: str | None = DATABASE, url: str = URL, fmt: OutputFormat = FORMAT_OPTION
+    database: str | None = DATABASE_OPTION, url: str = URL, fmt: OutputFormat = FORMAT_OPTION
 ) -> None:
     """Server health, live counts, paused agents, running runs, and whether the watchdog is alive."""
     with LocalState(database) as state:
@@ -92,7 +89,7 @@ def status(
     stdout.print(f"running  {len(data['running'])} run(s)", highlight=False)
 
 
-def scoreboard(database: str | None = DATABASE, fmt: OutputFormat = FORMAT_OPTION) -> None:
+def scoreboard(database: str | None = DATABASE_OPTION, fmt: OutputFormat = FORMAT_OPTION) -> None:
     """Per agent: spend against caps, runs, decisions by outcome, pauses."""
     with LocalState(database) as state:
         counts = decisions_by_actor(state.engine)

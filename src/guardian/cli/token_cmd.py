@@ -10,18 +10,19 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from guardian.cli.output import FORMAT_OPTION, OutputFormat, fail, print_json, stdout
+from guardian.cli.output import (
+    DATABASE_OPTION,
+    FORMAT_OPTION,
+    OutputFormat,
+    fail,
+    print_json,
+    stdout,
+)
 from guardian.core.clock import SYSTEM_CLOCK
 from guardian.core.duration import parse_duration
 from guardian.governance.tokens import ROLES, TokenError, TokenStore
 
 token_app = typer.Typer(help="Create, list and revoke API tokens.", no_args_is_help=True)
-
-DATABASE_OPTION = typer.Option(
-    None,
-    "--database",
-    help="database URL (default: GUARDIAN_DATABASE_URL or .guardian/guardian.db)",
-)
 
 
 def _store(database: str | None) -> TokenStore:

@@ -11,16 +11,12 @@ from types import FrameType
 import typer
 
 from guardian.cli.local import LocalState
-from guardian.cli.output import ExitCode, fail, stderr
+from guardian.cli.output import DATABASE_OPTION, ExitCode, fail, stderr
 from guardian.core.errors import PolicyError
-
-DATABASE = typer.Option(
-    None, "--database", help="default: GUARDIAN_DATABASE_URL or .guardian/guardian.db"
-)
 
 
 def watchdog(
-    database: str | None = DATABASE,
+    database: str | None = DATABASE_OPTION,
     stall_after: float = typer.Option(
         30.0, "--stall-after", help="seconds without a decision or heartbeat"
     ),
