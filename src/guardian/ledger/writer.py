@@ -107,10 +107,14 @@ class BatchWriter:
     # -- state --------------------------------------------------------------------------------
 
     def _load_state(self) -> None:
-        rows = self.conn.query(sql.HEAD, {})
-        head_seq = int(rows[0][0]) if rows else 0
+        # The checkpoint is read before the head: the two reads are separate transactions, and a
+        # checkpoint is committed with the entries it covers, so a head read afterwards is never
+        # behind it. (Read the other way round, another writer's commit in between made the
+        # checkpoint look longer than the ledger: "entries were deleted".)
         self._cp_size, self._cp_time, self._frontier = 0, self._clock.now(), Frontier()
         latest = self.conn.query(sql.LATEST_CHECKPOINT, {})
+        rows = self.conn.query(sql.HEAD, {})
+        head_seq = int(rows[0][0]) if rows else 0
         if latest:
             cp = row_checkpoint(latest[0])
             self._cp_size, self._cp_time = cp.tree_size, parse_iso_utc(cp.ts)
