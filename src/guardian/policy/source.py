@@ -19,32 +19,18 @@ from typing import Any
 import yaml
 
 from guardian.core.errors import PolicyProblem
+from guardian.policy.lines import LineDict, LineList, line_of
+from guardian.policy.yaml_lines import load_yaml
+
+__all__ = ["FORMATS", "LineDict", "LineList", "SourceError", "line_of", "parse_text", "read_file"]
 
 FORMATS = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".toml": "toml"}
-
-
-class LineDict(dict[str, Any]):
-    line: int | None = None
-    key_lines: dict[str, int]
-
-
-class LineList(list[Any]):
-    line: int | None = None
-    item_lines: list[int | None]
 
 
 class SourceError(Exception):
     def __init__(self, problem: PolicyProblem) -> None:
         super().__init__(str(problem))
         self.problem = problem
-
-
-def line_of(value: Any, key: str | None = None) -> int | None:
-    if key is not None and isinstance(value, LineDict):
-        found = getattr(value, "key_lines", {}).get(key)
-        if found is not None:
-            return int(found)
-    return getattr(value, "line", None)
 
 
 def read_file(path: Path) -> tuple[Any, str]:
@@ -87,48 +73,10 @@ def parse_text(text: str, fmt: str, name: str) -> Any:
 
 # --- YAML -------------------------------------------------------------------------------------
 
-_BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _LineLoader(_BaseLoader):  # type: ignore[misc]
-    pass
-
-
-def _construct_map(loader: Any, node: yaml.MappingNode) -> Any:
-    data = LineDict()
-    data.line = node.start_mark.line + 1
-    data.key_lines = {}
-    yield data
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        line = key_node.start_mark.line + 1
-        if not isinstance(key, str):
-            raise yaml.constructor.ConstructorError(
-                None, None, f"key {key!r} is not a string", key_node.start_mark
-            )
-        if key in data:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
-            )
-        data[key] = loader.construct_object(value_node, deep=True)
-        data.key_lines[key] = line
-
-
-def _construct_seq(loader: Any, node: yaml.SequenceNode) -> Any:
-    data = LineList()
-    data.line = node.start_mark.line + 1
-    data.item_lines = [child.start_mark.line + 1 for child in node.value]
-    yield data
-    data.extend(loader.construct_object(child, deep=True) for child in node.value)
-
-
-_LineLoader.add_constructor("tag:yaml.org,2002:map", _construct_map)
-_LineLoader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
-
 
 def _parse_yaml(text: str, name: str) -> Any:
     try:
-        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+        return load_yaml(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
