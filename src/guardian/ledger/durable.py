@@ -47,6 +47,7 @@ class DurableLedger:
         checkpoint_every: int = 1000,
         checkpoint_interval: float | None = 60.0,
         read_only: bool = False,
+        mirror_sync: str = "background",
     ) -> None:
         self.db = db
         self._has_key = signing_key is not None
@@ -64,6 +65,7 @@ class DurableLedger:
                 key=signing_key,
                 every=checkpoint_every,
                 interval=checkpoint_interval,
+                mirror_sync=mirror_sync,
             )
             if mirror_path is not None:
                 self.repairs = self._writer.open_mirrors(mirror_path)
@@ -92,7 +94,8 @@ class DurableLedger:
         has_float: bool | None = None,
         once_per_decision: bool = False,
     ) -> Entry:
-        """Add one entry after the head; returns once it is committed and mirrored (fsync'd).
+        """Add one entry after the head; returns once it is committed (fsync'd) and its mirror
+        line written (the mirror's own fdatasync follows unless `mirror_sync="before_ack"`).
 
         `once_per_decision`: DuplicateEntry if an entry of `kind` already names this payload's
         `decision_id` (checked inside the write transaction, so across processes too)."""
@@ -117,6 +120,11 @@ class DurableLedger:
     def head(self) -> Entry | None:
         rows = self.db.query(sql.HEAD_ENTRY, {})
         return row_entry(rows[0]) if rows else None
+
+    def flush(self) -> None:
+        """Wait until the mirror lines of every acknowledged entry are fdatasync'd too."""
+        if self._writer is not None:
+            self._writer.flush_mirrors()
 
     def close(self) -> None:
         if self._closed:

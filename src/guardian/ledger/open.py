@@ -68,11 +68,14 @@ def open_ledger(
     checkpoint_every: int = 1000,
     checkpoint_interval: float | None = 60.0,
     read_only: bool = False,
+    mirror_sync: str = "background",
 ) -> Ledger:
     """Open (creating and migrating as needed) the ledger at `url`.
 
     `signing_key`: None = the default key file (generated on first use, 0600), a path, a key, or
     False for no checkpoints. `read_only` opens without a writer, migrations or mirror repair.
+    `mirror_sync`: "background" (the mirror's fdatasync follows the answer; the database commit
+    is what makes an entry durable) or "before_ack" (both before the answer, slower).
     """
     url = resolve_url(url)
     if url == "memory://" or url.startswith("memory:"):
@@ -80,12 +83,14 @@ def open_ledger(
     db_file = sqlite_path(url)
     if db_file is not None:
         return _open_sqlite(
-            db_file, clock, mirror, signing_key, checkpoint_every, checkpoint_interval, read_only
-        )
+            db_file, clock, mirror, signing_key, checkpoint_every, checkpoint_interval, read_only,
+            mirror_sync,
+        )  # fmt: skip
     if is_postgres(url):
         return _open_postgres(
-            url, clock, mirror, signing_key, checkpoint_every, checkpoint_interval, read_only
-        )
+            url, clock, mirror, signing_key, checkpoint_every, checkpoint_interval, read_only,
+            mirror_sync,
+        )  # fmt: skip
     raise LedgerError(
         f"unsupported ledger URL {url.split('://', 1)[0]}://...; "
         "use memory://, sqlite:///path/to/file.db or postgresql://..."
@@ -111,6 +116,7 @@ def _open_sqlite(
     every: int,
     interval: float | None,
     read_only: bool,
+    mirror_sync: str,
 ) -> DurableLedger:
     from guardian.ledger.sqlite import SqliteDatabase, ensure_schema
 
@@ -131,6 +137,7 @@ def _open_sqlite(
         checkpoint_every=every,
         checkpoint_interval=interval,
         read_only=read_only,
+        mirror_sync=mirror_sync,
     )
 
 
@@ -142,6 +149,7 @@ def _open_postgres(
     every: int,
     interval: float | None,
     read_only: bool,
+    mirror_sync: str,
 ) -> DurableLedger:
     from guardian.ledger.postgres import PostgresDatabase, ensure_schema
 
@@ -156,4 +164,5 @@ def _open_postgres(
         checkpoint_every=every,
         checkpoint_interval=interval,
         read_only=read_only,
+        mirror_sync=mirror_sync,
     )

@@ -3,8 +3,9 @@
 Runs on the group-commit writer thread only. Each batch: take the store-wide append lock, re-read
 the head (another process may have appended), seal the entries against it, insert them, extend the
 Merkle frontier and sign a checkpoint when one is due, commit; then append the lines to the JSONL
-mirror and leave its fdatasync to the group committer's sync step, which runs before any caller of
-the batch is acknowledged.
+mirror. The mirror's fdatasync runs on the background syncer (mirrorsync.py) by default, or, with
+`mirror_sync="before_ack"`, in the group committer's sync step before any caller of the batch is
+acknowledged.
 """
 
 from __future__ import annotations
@@ -27,6 +28,11 @@ from guardian.ledger.errors import DuplicateEntry, LedgerError, MirrorError
 from guardian.ledger.groupcommit import Committed
 from guardian.ledger.merkle import Frontier
 from guardian.ledger.mirror import JsonlMirror, MirrorRepair
+from guardian.ledger.mirrorsync import MirrorSyncer
+
+#: When the mirror's fdatasync runs: behind the answer (the database commit is what makes an entry
+#: durable; the mirror is reconciled from it on open), or before it.
+MIRROR_SYNC_MODES = ("background", "before_ack")
 
 log = logging.getLogger("guardian.ledger")
 
@@ -55,9 +61,8 @@ class Sealed:
     payload_json: bytes
 
     def entry(self) -> Entry:
-        return Entry(
-            self.seq, self.kind, self.ts, orjson.loads(self.payload_json), self.prev_hash, self.hash
-        )
+        payload = orjson.loads(self.payload_json)  # the stored payload, not the caller's dict
+        return Entry(self.seq, self.kind, self.ts, payload, self.prev_hash, self.hash)
 
 
 Item = Append | ForceCheckpoint
@@ -82,8 +87,15 @@ class BatchWriter:
         key: Ed25519PrivateKey | None,
         every: int,
         interval: float | None,
+        mirror_sync: str = "background",
     ) -> None:
+        if mirror_sync not in MIRROR_SYNC_MODES:
+            raise LedgerError(
+                f"mirror_sync must be one of {MIRROR_SYNC_MODES}, got {mirror_sync!r}"
+            )
         self._where = db.description
+        self._syncer: MirrorSyncer | None = None
+        self._mirror_sync = mirror_sync
         self._db = db
         self._clock = clock
         self._key = key
@@ -99,6 +111,8 @@ class BatchWriter:
             raise
 
     def close(self) -> None:
+        if self._syncer is not None:
+            self._syncer.close()
         self.conn.close()
         for mirror in (self.mirror, self.checkpoint_mirror):
             if mirror is not None:
@@ -159,7 +173,14 @@ class BatchWriter:
             repairs.append(
                 self.checkpoint_mirror.reconcile(self._latest_cp, self._checkpoint_lines)
             )
+        if self._mirror_sync == "background":
+            self._syncer = MirrorSyncer()
         return [r for r in repairs if r]
+
+    def flush_mirrors(self) -> None:
+        """Wait until every mirror line written so far is fdatasync'd."""
+        if self._syncer is not None:
+            self._syncer.flush()
 
     def _head(self) -> tuple[int, str | None]:
         rows = self.conn.query(sql.HEAD, {})
@@ -266,6 +287,14 @@ class BatchWriter:
             return Committed(failed)
         if not syncs:
             return Committed(results)
+        if self._syncer is not None:
+            self._syncer.submit(syncs)
+            failure = self._syncer.take_failure()
+            if failure is None:
+                return Committed(results)
+            return Committed(
+                [r if isinstance(r, BaseException) else _mirror_failed(r, failure) for r in results]
+            )
 
         def sync() -> None:
             for one in syncs:
