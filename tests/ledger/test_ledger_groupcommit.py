@@ -159,3 +159,32 @@ def test_database_errors_reach_every_waiting_caller(tmp_path: Path) -> None:
     assert ledger.append("decision", decision_payload(2)).seq == 2  # nothing of the failed batches
     ledger.close()
     assert verify_sqlite(db).entries == 2
+
+
+def test_sync_steps_run_one_at_a_time_in_commit_order() -> None:
+    committed_order: list[int] = []
+    synced_order: list[int] = []
+    running = {"now": 0, "most": 0}
+    lock = threading.Lock()
+    counter = iter(range(10_000))
+
+    def write(items: Sequence[int]) -> Committed[int]:
+        batch = next(counter)
+        committed_order.append(batch)
+
+        def sync() -> None:
+            with lock:
+                running["now"] += 1
+                running["most"] = max(running["most"], running["now"])
+            time.sleep(0.001 * (batch % 3))  # later batches would overtake earlier ones
+            with lock:
+                running["now"] -= 1
+                synced_order.append(batch)
+
+        return Committed(list(items), sync)
+
+    gc: GroupCommitter[int, int] = GroupCommitter(write)
+    results = run_callers(gc, 8, 40)
+    gc.close()
+    assert sorted(results) == sorted(results.values())  # type: ignore[type-var]
+    assert synced_order == committed_order and running["most"] == 1

@@ -173,7 +173,7 @@ def test_mirror_write_failure_reports_the_committed_entry(tmp_path: Path) -> Non
     assert caught.value.entry is not None and caught.value.entry.seq == 2
     assert ledger.count() == 2  # committed all the same
     writer.mirror.close()
-    writer.mirror = None
+    writer.mirrors.entries = None
     ledger.close()
     again = open_at(db)
     assert [r.appended for r in again.repairs] == [1]

@@ -101,7 +101,7 @@ def test_a_background_failure_reaches_the_next_append(tmp_path: Path) -> None:
     ledger = open_ledger(f"sqlite:///{tmp_path / 'g.db'}", signing_key=False)
     assert isinstance(ledger, DurableLedger)
     first = ledger.append("decision", decision_payload(1))
-    syncer = ledger._writer._syncer  # type: ignore[union-attr]
+    syncer = ledger._writer.mirrors._syncer  # type: ignore[union-attr]
     assert syncer is not None
 
     def broken() -> None:

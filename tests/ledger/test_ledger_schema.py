@@ -41,7 +41,15 @@ def test_sqlite_schema_and_durability_settings(tmp_path: Path) -> None:
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"ledger_entries", "ledger_checkpoints"} <= tables
     conn.close()
-    assert ledger._writer.conn._conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    # The writer commits with synchronous=NORMAL and fdatasyncs the WAL itself, after handing the
+    # write lock on (sqlite.py); every other connection lets SQLite sync (FULL).
+    writer = ledger._writer.conn
+    assert writer._conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+    assert ledger.db._reader.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    writer.begin()
+    sync = writer.commit_deferred()
+    assert os.fstat(writer._wal_fd).st_ino == os.stat(tmp_path / "a.db-wal").st_ino
+    sync()
     ledger.close()
 
 
@@ -105,6 +113,7 @@ ALLOWED = {
     "guardian.ledger.proofs",
     "guardian.ledger.chaincheck",
     "guardian.ledger.chainstate",
+    "guardian.ledger.blockcheck",
     "guardian.ledger.reference",
     "guardian.ledger.parallel",
     "guardian.ledger.report",

@@ -124,7 +124,7 @@ class DurableLedger:
     def flush(self) -> None:
         """Wait until the mirror lines of every acknowledged entry are fdatasync'd too."""
         if self._writer is not None:
-            self._writer.flush_mirrors()
+            self._writer.mirrors.flush()
 
     def close(self) -> None:
         if self._closed:

@@ -2,10 +2,11 @@
 
 Leader/follower, as in LevelDB's write queue: items join the open batch; the caller who opened it
 leads it. A leader waits for the baton (the previous batch's exclusive phase), closes its batch,
-runs `write` (one transaction, one fsync, the mirror lines written), passes the baton on, and only
-then runs the batch's `sync` (the mirror's fdatasync), so batch k's mirror fsync overlaps batch
-k+1's database commit. Then it wakes its followers. A single caller does all of this on its own
-thread, with no hand-off to wake up from.
+runs `write` (one transaction), passes the baton on, and only then runs the batch's `sync` (what
+makes the commit durable, then the mirror lines), so batch k's fsync overlaps batch k+1's
+transaction. Sync steps run one at a time, in commit order: a leader takes its place in that order
+before it passes the baton on. Then it wakes its followers. A single caller does all of this on
+its own thread, with no hand-off to wake up from.
 
 A leader whose batch is smaller than the previous one lingers briefly (at most half a write) for
 the previous batch's callers, who are on their way back, so that batches do not split 1 + 7.
@@ -70,6 +71,7 @@ class GroupCommitter(Generic[T, R]):
         self._lock = threading.Lock()
         self._open: _Batch[T, R] = _Batch()
         self._baton = threading.Lock()  # held during a batch's write (and a tick)
+        self._sync_order = threading.Lock()  # held during a batch's sync step (and a tick)
         self._active = 0  # batches between opening and waking their callers
         self._quiet = threading.Condition(self._lock)  # notified when _active drops to 0
         self._closing = False
@@ -133,7 +135,15 @@ class GroupCommitter(Generic[T, R]):
                 started = time.monotonic()
                 committed = self._commit(batch.items)
                 self._last_write = time.monotonic() - started
-            batch.results = self._synced(committed)
+                if committed.sync is not None:
+                    self._sync_order.acquire()  # after the previous batch's sync, before the next
+            if committed.sync is None:
+                batch.results = committed.results
+            else:
+                try:
+                    batch.results = self._synced(committed)
+                finally:
+                    self._sync_order.release()
         finally:
             if len(batch.results) != len(batch.items):  # interrupted: never leave callers hanging
                 batch.results = [LedgerWriteError("the batch's leader was interrupted")] * len(
@@ -194,7 +204,7 @@ class GroupCommitter(Generic[T, R]):
                     return
                 self._active += 1
             try:
-                with self._baton:
+                with self._baton, self._sync_order:
                     tick()
             except Exception as exc:
                 log.error("ledger background tick failed: %s", exc)

@@ -97,6 +97,10 @@ class PostgresWriter:
         with conn.begin():  # a read outside the write transaction (startup, mirror repair)
             return [tuple(r) for r in conn.execute(_text(sql), dict(params))]
 
+    def commit_deferred(self) -> None:
+        """PostgreSQL's commit is durable when it returns (synchronous_commit)."""
+        self.commit()
+
     def execute_many(self, sql: str, rows: Sequence[Mapping[str, Any]]) -> None:
         if self._tx is None:
             raise LedgerError("execute_many outside a write transaction")

@@ -6,7 +6,7 @@ and PostgreSQL share every statement; only connecting and the cross-process writ
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 Row = tuple[Any, ...]
@@ -73,7 +73,14 @@ class Writer(Protocol):
         """Start a write transaction holding the store-wide append lock (across processes/hosts)."""
         ...
 
-    def commit(self) -> None: ...
+    def commit(self) -> None:
+        """Commit; durable (fsync'd) when this returns."""
+        ...
+
+    def commit_deferred(self) -> Callable[[], None] | None:
+        """Commit, and return the step that makes it durable (to run after the store-wide lock is
+        released, so the next transaction overlaps this one's fsync), or None if it already is."""
+        ...
 
     def rollback(self) -> None: ...
 

@@ -2,16 +2,16 @@
 
 Runs on the group-commit writer thread only. Each batch: take the store-wide append lock, re-read
 the head (another process may have appended), seal the entries against it, insert them, extend the
-Merkle frontier and sign a checkpoint when one is due, commit; then append the lines to the JSONL
-mirror. The mirror's fdatasync runs on the background syncer (mirrorsync.py) by default, or, with
-`mirror_sync="before_ack"`, in the group committer's sync step before any caller of the batch is
-acknowledged.
+Merkle frontier and sign a checkpoint when one is due, commit. The batch's sync step, which the
+group committer runs after handing the write lock on (so the next batch's transaction overlaps it)
+and before acknowledging anyone, makes the commit durable (SQLite: the WAL's fsync) and then
+writes the mirror lines (mirrors.py).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -24,15 +24,11 @@ from guardian.core.clock import Clock, iso_utc, parse_iso_utc
 from guardian.ledger import sql
 from guardian.ledger.checkpoint import Checkpoint, checkpoints_path
 from guardian.ledger.entry import GENESIS_HASH, Entry, seal_line
-from guardian.ledger.errors import DuplicateEntry, LedgerError, MirrorError
+from guardian.ledger.errors import DuplicateEntry, LedgerError, LedgerWriteError, MirrorError
 from guardian.ledger.groupcommit import Committed
 from guardian.ledger.merkle import Frontier
 from guardian.ledger.mirror import JsonlMirror, MirrorRepair
-from guardian.ledger.mirrorsync import MirrorSyncer
-
-#: When the mirror's fdatasync runs: behind the answer (the database commit is what makes an entry
-#: durable; the mirror is reconciled from it on open), or before it.
-MIRROR_SYNC_MODES = ("background", "before_ack")
+from guardian.ledger.mirrors import Mirrors
 
 log = logging.getLogger("guardian.ledger")
 
@@ -89,20 +85,13 @@ class BatchWriter:
         interval: float | None,
         mirror_sync: str = "background",
     ) -> None:
-        if mirror_sync not in MIRROR_SYNC_MODES:
-            raise LedgerError(
-                f"mirror_sync must be one of {MIRROR_SYNC_MODES}, got {mirror_sync!r}"
-            )
         self._where = db.description
-        self._syncer: MirrorSyncer | None = None
-        self._mirror_sync = mirror_sync
+        self.mirrors = Mirrors(mirror_sync)
         self._db = db
         self._clock = clock
         self._key = key
         self._every = every
         self._interval = interval
-        self.mirror: JsonlMirror | None = None
-        self.checkpoint_mirror: JsonlMirror | None = None
         self.conn = db.writer()
         try:
             self._load_state()
@@ -111,12 +100,8 @@ class BatchWriter:
             raise
 
     def close(self) -> None:
-        if self._syncer is not None:
-            self._syncer.close()
+        self.mirrors.close()
         self.conn.close()
-        for mirror in (self.mirror, self.checkpoint_mirror):
-            if mirror is not None:
-                mirror.close()
 
     # -- state --------------------------------------------------------------------------------
 
@@ -163,43 +148,37 @@ class BatchWriter:
 
     # -- mirrors ------------------------------------------------------------------------------
 
+    @property
+    def mirror(self) -> JsonlMirror | None:
+        return self.mirrors.entries
+
     def open_mirrors(self, path: Path) -> list[MirrorRepair]:
         """Open the entry and checkpoint mirrors and bring them level with the store."""
-        self.mirror = JsonlMirror(path)
-        repairs = [self.mirror.reconcile(self._head, self._entry_lines)]
-        cp_path = checkpoints_path(path)
-        if self._key is not None or cp_path.exists():
-            self.checkpoint_mirror = JsonlMirror(cp_path, key_field="tree_size", chained=False)
-            repairs.append(
-                self.checkpoint_mirror.reconcile(self._latest_cp, self._checkpoint_lines)
-            )
-        if self._mirror_sync == "background":
-            self._syncer = MirrorSyncer()
-        return [r for r in repairs if r]
+        has_cps = self._key is not None or checkpoints_path(path).exists()
+        cps = (self._latest_cp, self._checkpoint_lines) if has_cps else None
+        return self.mirrors.open(path, (self._head, self._entry_lines), cps)
 
-    def flush_mirrors(self) -> None:
-        """Wait until every mirror line written so far is fdatasync'd."""
-        if self._syncer is not None:
-            self._syncer.flush()
+    # The fills run in sync steps, while the next batch's transaction may be open on `self.conn`:
+    # they read through the database's reader connection, which sees only committed rows.
 
     def _head(self) -> tuple[int, str | None]:
-        rows = self.conn.query(sql.HEAD, {})
+        rows = self._db.query(sql.HEAD, {})
         return (int(rows[0][0]), str(rows[0][1])) if rows else (0, None)
 
     def _latest_cp(self) -> tuple[int, str | None]:
-        rows = self.conn.query(sql.LATEST_CHECKPOINT, {})
+        rows = self._db.query(sql.LATEST_CHECKPOINT, {})
         return (int(rows[0][0]), None) if rows else (0, None)
 
     def _entry_lines(self, after: int, before: int | None) -> Iterable[tuple[int, bytes]]:
         stmt, params = sql.ENTRIES_BETWEEN, {"after": after, "before": before}
         if before is None:
             stmt, params = sql.ENTRIES_AFTER, {"after": after}
-        for row in self.conn.query(stmt, params):
+        for row in self._db.query(stmt, params):
             yield row[0], row_entry(row).line()
 
     def _checkpoint_lines(self, after: int, before: int | None) -> Iterable[tuple[int, bytes]]:
         params = {"after": after, "before": before if before is not None else 2**62}
-        for row in self.conn.query(sql.CHECKPOINTS_BETWEEN, params):
+        for row in self._db.query(sql.CHECKPOINTS_BETWEEN, params):
             yield row[0], row_checkpoint(row).line()
 
     # -- checkpoints --------------------------------------------------------------------------
@@ -260,7 +239,7 @@ class BatchWriter:
                     w.execute_many(
                         sql.INSERT_CHECKPOINT, [{**cp.to_dict(), "frontier": frontier.to_hex()}]
                     )
-            w.commit()
+            durable = w.commit_deferred()
         except BaseException:
             w.rollback()
             raise
@@ -268,39 +247,21 @@ class BatchWriter:
         if cp is not None:
             self._cp_size, self._cp_time = cp.tree_size, now
         results = _in_item_order(items, refused, list(sealed), cp)
-        syncs: list[Callable[[], None]] = []
-        try:
-            if self.mirror is not None and lines:
-                self.mirror.append(lines, self._entry_lines, sync=False)
-                syncs.append(self.mirror.sync_handle())
-            if self.checkpoint_mirror is not None and cp is not None:
-                cp_line = [(cp.tree_size, cp.line())]
-                self.checkpoint_mirror.append(cp_line, self._checkpoint_lines, sync=False)
-                syncs.append(self.checkpoint_mirror.sync_handle())
-        except (OSError, MirrorError) as exc:
-            log.error("ledger mirror write failed after commit: %s", exc)
-            for one in syncs:  # release the duplicated descriptors
-                one()
-            failed = [
-                r if isinstance(r, BaseException) else _mirror_failed(r, exc) for r in results
-            ]
-            return Committed(failed)
-        if not syncs:
-            return Committed(results)
-        if self._syncer is not None:
-            self._syncer.submit(syncs)
-            failure = self._syncer.take_failure()
-            if failure is None:
-                return Committed(results)
-            return Committed(
-                [r if isinstance(r, BaseException) else _mirror_failed(r, failure) for r in results]
-            )
+        cp_lines = [(cp.tree_size, cp.line())] if cp is not None else []
 
         def sync() -> None:
-            for one in syncs:
-                one()
+            if durable is not None:
+                try:
+                    durable()
+                except OSError as exc:
+                    raise LogSyncError(exc) from exc
+            try:
+                self.mirrors.write(lines, cp_lines)
+            except MirrorError as exc:
+                log.error("ledger mirror after commit: %s", exc)
+                raise
 
-        return Committed(results, sync, _mirror_failed)
+        return Committed(results, sync, _sync_failed)
 
     def _duplicates(self, appends: list[Append]) -> dict[Append, BaseException]:
         """Appends refused by `once_per_decision`: already in the store, or earlier in this batch."""
@@ -316,11 +277,23 @@ class BatchWriter:
         return refused
 
 
-def _mirror_failed(result: Result, exc: BaseException) -> BaseException:
+class LogSyncError(Exception):
+    """The fsync that makes a committed batch durable failed."""
+
+
+def _sync_failed(result: Result, exc: BaseException) -> BaseException:
+    """What a caller gets when its batch committed but the sync step failed."""
+    what = f"entry {result.seq}" if isinstance(result, Sealed) else "the checkpoint"
+    if isinstance(exc, LogSyncError):
+        err = LedgerWriteError(
+            f"{what} was committed but the fsync of the database's log failed "
+            f"({exc.__cause__}); it may not survive a crash"
+        )
+        err.__cause__ = exc.__cause__
+        return err
     if isinstance(result, Sealed):
-        msg = f"entry {result.seq} was committed but the mirror write failed: {exc}"
-        return MirrorError(msg, result.entry())
-    return MirrorError(f"committed, but the mirror write failed: {exc}")
+        return MirrorError(f"{what} was committed but {exc}", result.entry())
+    return MirrorError(f"committed, but {exc}")
 
 
 def _in_item_order(
