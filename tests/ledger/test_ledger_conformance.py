@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from guardian.core.canonical import canonical_json
 from guardian.ledger.entry import GENESIS_HASH, TS_RE, EntryError
 from guardian.ledger.errors import DuplicateEntry, LedgerClosed
 from guardian.ledger.verify import verify_entries
@@ -203,3 +204,12 @@ def test_get_and_count(backend: Backend) -> None:
     made = [ledger.append("decision", decision_payload(i)) for i in range(3)]
     assert ledger.count() == 3
     assert [ledger.get(i) for i in (1, 2, 3, 4)] == [*made, None]
+
+
+def test_precomputed_payload_bytes_seal_the_same_entry(backend: Backend) -> None:
+    ledger = backend.open()
+    payload = {"decision_id": "d-1", "intent": {"actor": "a", "n": 1}, "reasons": []}
+    given = ledger.append("decision", payload, payload_json=canonical_json(payload))
+    assert given.hash == given.recomputed_hash()
+    assert ledger.get(given.seq) == given
+    assert verify_entries(ledger.entries()).ok

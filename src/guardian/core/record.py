@@ -6,6 +6,8 @@ import copy
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+import orjson
+
 from guardian.core.decision import Decision, Reason
 from guardian.core.intent import Intent
 from guardian.core.principal import Principal
@@ -170,3 +172,12 @@ def decision_payload(
     if links:
         payload.update(links)  # proposal_id (an ASK) or approval_id (an approved ASK, now ALLOW)
     return payload
+
+
+def canonical_decision_payload(payload: dict[str, Any], intent_json: bytes) -> bytes:
+    """RFC 8785 bytes of a decision payload, splicing in the intent's canonical bytes (computed
+    for its hash already) rather than encoding the intent twice. Outside the intent a decision
+    payload holds only strings, ints, None and fixed ASCII keys, where orjson's sorted output is
+    RFC 8785 (core/canonical.py); a property test pins the two together."""
+    spliced = {**payload, "intent": orjson.Fragment(intent_json)}
+    return orjson.dumps(spliced, option=orjson.OPT_SORT_KEYS)

@@ -17,7 +17,7 @@ from guardian.core.decision import Decision, Reason
 from guardian.core.ids import new_id
 from guardian.core.intent import Intent, check_size
 from guardian.core.principal import Principal
-from guardian.core.record import DecisionRecord, decision_payload
+from guardian.core.record import DecisionRecord, canonical_decision_payload, decision_payload
 from guardian.governance.approvals import Approvals
 from guardian.ledger.store import Ledger
 from guardian.policy.evaluate import CompiledPolicy, Evaluation, RateCounter
@@ -94,7 +94,8 @@ class Guard:
 
     def decide(self, intent: Intent, principal: Principal | None = None) -> DecisionRecord:
         principal = principal or Principal.for_agent(intent.actor)
-        intent_hash = "sha256:" + sha256_hex(check_size(intent))
+        intent_json = check_size(intent)
+        intent_hash = "sha256:" + sha256_hex(intent_json)
         compiled = self._compiled
         decision_id = new_id()
         links = None
@@ -116,7 +117,9 @@ class Guard:
             decision_id, intent, intent_hash, evaluation.decision, evaluation.rule_id,
             evaluation.reasons, compiled.policy.policy_hash, principal, links,
         )  # fmt: skip
-        entry = self._ledger.append("decision", payload, has_float=intent.has_float)
+        entry = self._ledger.append(
+            "decision", payload, payload_json=canonical_decision_payload(payload, intent_json)
+        )
         return DecisionRecord(payload, entry.seq, entry.ts, entry.hash, entry.prev_hash, intent,
                               principal, evaluation.decision, evaluation.reasons)  # fmt: skip
 

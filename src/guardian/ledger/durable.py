@@ -93,6 +93,7 @@ class DurableLedger:
         *,
         has_float: bool | None = None,
         once_per_decision: bool = False,
+        payload_json: bytes | None = None,
     ) -> Entry:
         """Add one entry after the head; returns once it is committed (fsync'd) and its mirror
         line written (the mirror's own fdatasync follows unless `mirror_sync="before_ack"`).
@@ -103,7 +104,8 @@ class DurableLedger:
         if not isinstance(payload, dict):
             raise EntryError(f"payload must be an object, got {type(payload).__name__}")
         try:
-            payload_json = canonical_json(payload, has_float=has_float)
+            if payload_json is None:
+                payload_json = canonical_json(payload, has_float=has_float)
         except (TypeError, ValueError, OverflowError) as exc:
             raise EntryError(f"payload is not JSON-serialisable: {exc}") from None
         ref = payload.get("decision_id")

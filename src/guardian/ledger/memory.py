@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from guardian.core.clock import SYSTEM_CLOCK, Clock
-from guardian.ledger.entry import GENESIS_HASH, Entry, EntryError, check_kind
+from guardian.ledger.entry import GENESIS_HASH, Entry, EntryError, check_kind, seal_line
 from guardian.ledger.errors import DuplicateEntry
 
 
@@ -25,6 +25,7 @@ class MemoryLedger:
         *,
         has_float: bool | None = None,
         once_per_decision: bool = False,
+        payload_json: bytes | None = None,
     ) -> Entry:
         check_kind(kind)  # the same refusals as the durable stores (one conformance suite)
         if not isinstance(payload, dict):
@@ -35,14 +36,13 @@ class MemoryLedger:
             if once_per_decision and key is not None and key in self._by_decision:
                 raise DuplicateEntry(f"a {kind} entry for decision {decision_id} already exists")
             prev = self._entries[-1].hash if self._entries else GENESIS_HASH
-            entry = Entry.seal(
-                len(self._entries) + 1,
-                kind,
-                self._clock.now_iso(),
-                payload,
-                prev,
-                has_float=has_float,
-            )
+            seq, ts = len(self._entries) + 1, self._clock.now_iso()
+            if payload_json is None:
+                entry = Entry.seal(seq, kind, ts, payload, prev, has_float=has_float)
+            else:
+                entry = Entry(
+                    seq, kind, ts, payload, prev, seal_line(seq, kind, ts, payload_json, prev)[0]
+                )
             self._entries.append(entry)
             if key is not None:
                 self._by_decision.setdefault(key, entry)

@@ -17,8 +17,12 @@ class Ledger(Protocol):
         *,
         has_float: bool | None = None,
         once_per_decision: bool = False,
+        payload_json: bytes | None = None,
     ) -> Entry:
         """Add one entry after the head; return only once it is durable.
+
+        `payload_json`: the payload's RFC 8785 bytes when the caller already has them (the decision
+        path builds them around the intent's canonical bytes, which it hashed anyway).
 
         With `once_per_decision`, the append is refused with DuplicateEntry when an entry of the
         same kind already names the same `payload["decision_id"]`; the check is atomic with the
