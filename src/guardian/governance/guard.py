@@ -173,10 +173,10 @@ def apply_checks(checks: Sequence[NamedCheck], context: CheckContext) -> Evaluat
     for check in checks:
         if evaluation.decision is Decision.DENY:
             break
+        if evaluation is not context.evaluation:
+            context = CheckContext(context.intent, context.principal, context.policy, evaluation)
         try:
-            tighter = check.run(
-                CheckContext(context.intent, context.principal, context.policy, evaluation)
-            )
+            tighter = check.run(context)
         except Exception as exc:  # fail closed: a broken check can only deny
             reason = Reason(check.error_code, f"{check.name} failed: {type(exc).__name__}: {exc}")
             return Evaluation(Decision.DENY, evaluation.rule, (*evaluation.reasons, reason))
