@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 
 from guardian.analyzers import SUGGESTED_SENSITIVE_PATTERNS, Verdict, check_sql
+from guardian.analyzers.sql_facts import extract
 from guardian.core.decision import Decision
 
 from .corpus import accuracy_report, load, mismatch
@@ -81,3 +83,23 @@ def test_verdict_serialises() -> None:
     assert data["decision"] == "DENY"
     assert data["findings"][0]["code"] == "sql_write"
     assert set(data["findings"][0]) == {"code", "message", "decision"}
+
+
+def test_reused_parser_leaves_no_trace() -> None:
+    # Each thread reuses one sqlglot tokenizer and parser per dialect: a failed parse, another
+    # dialect or any query in between must not change what the next query is found to be.
+    query = "SELECT id FROM orders WHERE id = 1"
+    assert check_sql("SELECT (").codes == ("sql_parse_error",)
+    assert extract(query, "postgres") == extract(query, "postgres")
+    assert extract("SELECT `a` FROM `t` LIMIT 1", "mysql").tables == ("t",)
+    assert check_sql("SELECT 'unterminated").codes == ("sql_parse_error",)
+    assert extract(query, "postgres").columns == (("id", ("orders",)),)
+
+
+def test_threads_parse_independently() -> None:
+    # Uncached extraction from several threads at once gives the sequential answers.
+    cases = [(c["query"], c.get("dialect", "postgres")) for c in CASES]
+    expected = [extract(q, d) for q, d in cases]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for _ in range(3):
+            assert list(pool.map(lambda c: extract(*c), cases)) == expected

@@ -9,8 +9,8 @@ the policy-independent facts of a query are cached per (query, dialect).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple, cast
 
 from sqlglot.dialects.dialect import Dialect
 
@@ -41,11 +41,11 @@ SUGGESTED_SENSITIVE_PATTERNS = (
 _ALL = "*"
 
 
-@dataclass(frozen=True, slots=True)
-class _Policy:
+class _Policy(NamedTuple):  # a tuple: built on every call, and cheaper to build than a dataclass
     tables: dict[str, frozenset[str]]
     patterns: tuple[str, ...]
     max_rows: int
+    columns: frozenset[str]  # every column named in `tables`: most columns are in none
 
 
 @guarded("sql")
@@ -82,14 +82,18 @@ def _judge(facts: QueryFacts, policy: _Policy) -> list[Finding]:
     for table in (*facts.tables, *facts.stars):
         if _ALL in sens.get(table, ()):
             findings.append(Finding.deny(SQL_SENSITIVE_TABLE, f"reads sensitive table {table}"))
+    watched, patterns = policy.columns, policy.patterns
     for name, tables in facts.columns:
-        owner = next((t for t in tables if name in sens.get(t, ())), None)
-        if owner is not None:
-            findings.append(
-                Finding.ask(SQL_SENSITIVE_COLUMN, f"reads sensitive column {owner}.{name}")
-            )
+        if name in watched:
+            owner = next((t for t in tables if name in sens.get(t, ())), None)
+            if owner is not None:
+                findings.append(
+                    Finding.ask(SQL_SENSITIVE_COLUMN, f"reads sensitive column {owner}.{name}")
+                )
+                continue
+        if not patterns:
             continue
-        word = next((p for p in policy.patterns if p in name), None)
+        word = next((p for p in patterns if p in name), None)
         if word is not None:
             findings.append(
                 Finding.ask(
@@ -125,7 +129,7 @@ def _policy(
         return Finding.deny(INPUT_INVALID, "dialect is not a dialect sqlglot knows")
     tables: dict[str, frozenset[str]] = {}
     if sensitive is not None:
-        if not isinstance(sensitive, Mapping):
+        if type(sensitive) is not dict and not isinstance(sensitive, Mapping):
             return Finding.deny(INPUT_INVALID, "sensitive must map table names to column lists")
         for table, cols in sensitive.items():
             names = _names(cols)
@@ -138,20 +142,28 @@ def _policy(
     words = _names(patterns)
     if words is None:
         return Finding.deny(INPUT_INVALID, "sensitive_patterns must be a list of strings")
-    return _Policy(tables, tuple(sorted(w for w in words if w)), max_rows)
+    columns = frozenset().union(*tables.values())
+    return _Policy(tables, tuple(sorted(w for w in words if w)), max_rows, columns)
 
 
 def _names(value: object) -> frozenset[str] | None:
     if isinstance(value, str):
-        value = (value,)
-    if not isinstance(value, Iterable) or isinstance(value, (bytes, bytearray, Mapping)):
+        items: tuple[object, ...] = (value,)
+    elif type(value) in (list, tuple, set, frozenset):  # the usual ones, without ABC checks
+        items = tuple(cast("Iterable[object]", value))
+    elif isinstance(value, Iterable) and not isinstance(value, (bytes, bytearray, Mapping)):
+        items = tuple(value)
+    else:
         return None
-    items = list(value)
-    if not all(isinstance(v, str) for v in items):
-        return None
-    return frozenset(_ALL if v.strip() == _ALL else _bare(v) for v in items)
+    names: list[str] = []
+    for v in items:
+        if not isinstance(v, str):
+            return None
+        names.append(_ALL if v.strip() == _ALL else _bare(v))
+    return frozenset(names)
 
 
+@lru_cache(maxsize=1024)
 def _bare(name: str) -> str:
     """`"Public"."Users"` -> `users`: schema qualifiers and quoting do not matter."""
     return name.rsplit(".", 1)[-1].strip().strip('"`[]').lower()

@@ -12,10 +12,10 @@ import logging
 import re
 from dataclasses import dataclass
 
-import sqlglot
 from sqlglot.errors import ParseError, TokenError
 
 from guardian.analyzers.sql_bounds import row_bound
+from guardian.analyzers.sql_parse import parse
 from guardian.analyzers.sql_walk import READ_ROOTS, ColumnRef, Walker
 from guardian.analyzers.verdict import Finding
 
@@ -58,7 +58,7 @@ def extract(query: str, dialect: str) -> QueryFacts:
     if query.count("(") > MAX_SQL_NESTING and _nesting(query) > MAX_SQL_NESTING:
         return _failed(f"parentheses nest deeper than {MAX_SQL_NESTING} levels")
     try:
-        parsed = sqlglot.parse(query, read=dialect)
+        parsed = parse(query, dialect)
     except ParseError as exc:
         first = exc.errors[0] if exc.errors else {}
         where = f" at line {first.get('line')}, column {first.get('col')}" if first else ""

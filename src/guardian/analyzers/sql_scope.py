@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 
-__all__ = ["NO_CTES", "Context", "Ctes", "Scope", "context_of", "ident_text", "norm"]
+__all__ = ["NO_CTES", "Ctes", "Scope", "ident_text", "norm"]
 
 # Postgres U&"\0073sn" identifiers reach us (sqlglot reads them as `U & "\0073sn"`) with
 # their escapes intact; decoding them keeps `ssn` from hiding behind `\0073sn`.
@@ -49,6 +49,7 @@ class Scope:
     real: list[str] = field(default_factory=list)
     hides_star: bool = False  # `EXISTS (SELECT * ...)` reads no column values
     visible: tuple[str, ...] | None = None  # cache; sources are complete before columns
+    resolved: dict[str, tuple[str, ...]] = field(default_factory=dict)  # cache of `qualified`
 
     def lookup(self, name: str) -> tuple[bool, str | None]:
         scope: Scope | None = self
@@ -57,6 +58,16 @@ class Scope:
                 return True, scope.sources[name]
             scope = scope.parent
         return False, None
+
+    def qualified(self, qualifier: str) -> tuple[str, ...]:
+        """The tables `qualifier.column` may belong to. The qualifier itself counts as a
+        table name too: unknown qualifiers fail closed."""
+        tables = self.resolved.get(qualifier)
+        if tables is None:
+            real = self.lookup(qualifier)[1]
+            tables = (qualifier,) if real is None or real == qualifier else (real, qualifier)
+            self.resolved[qualifier] = tables
+        return tables
 
     def visible_tables(self) -> tuple[str, ...]:
         """Real tables of this scope and the enclosing ones (correlated references)."""
@@ -91,22 +102,3 @@ class Ctes:
 
 
 NO_CTES = Ctes(None, {}, 0)
-Context = tuple[Scope | None, Ctes]
-
-
-def context_of(node: exp.Expr, context: dict[int, Context]) -> Context:
-    """The context of the nearest ancestor that has one; remembered along the way so that
-    deep expression chains (a = 1 OR b = 2 OR ...) stay linear."""
-    passed: list[int] = []
-    parent = node.parent
-    found: Context = (None, NO_CTES)
-    while parent is not None:
-        hit = context.get(id(parent))
-        if hit is not None:
-            found = hit
-            break
-        passed.append(id(parent))
-        parent = parent.parent
-    for key in passed:
-        context[key] = found
-    return found

@@ -10,69 +10,37 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from guardian.analyzers.sql_scope import Context, Ctes, Scope, context_of, ident_text, norm
+from guardian.analyzers.sql_kinds import (
+    COLUMN,
+    DANGEROUS_FUNCTIONS,
+    FUNC,
+    JOIN,
+    KINDS,
+    LEAVES,
+    READ_ROOTS,
+    SCOPED,
+    SELECT,
+    STAR,
+    TABLE,
+    WITH,
+    WRITE,
+    WRITING_FUNCTIONS,
+    kind_of,
+)
+from guardian.analyzers.sql_scope import NO_CTES, Ctes, Scope, ident_text, norm
 from guardian.analyzers.verdict import Finding
 
-__all__ = ["DANGEROUS_FUNCTIONS", "READ_ROOTS", "WRITING_FUNCTIONS", "ColumnRef", "Walker"]
+__all__ = ["READ_ROOTS", "ColumnRef", "Walker"]
 
 SQL_WRITE = "sql_write"
 SQL_DANGEROUS_FUNCTION = "sql_dangerous_function"
 SQL_CATALOG_READ = "sql_catalog_read"
 
-#: Functions with side effects outside the query: sleeping, file and large-object I/O,
-#: remote or dynamic SQL, killing sessions, changing settings.
-DANGEROUS_FUNCTIONS = frozenset({
-    "pg_sleep", "pg_sleep_for", "pg_sleep_until", "pg_read_file", "pg_read_binary_file",
-    "pg_ls_dir", "pg_stat_file", "lo_import", "lo_export", "dblink", "pg_terminate_backend",
-    "pg_cancel_backend", "pg_reload_conf", "set_config", "query_to_xml",
-    "query_to_xml_and_xmlschema", "query_to_xmlschema", "cursor_to_xml",
-    "sleep", "benchmark", "load_file", "load_extension",  # MySQL / SQLite equivalents
-})  # fmt: skip
-#: Functions that change database state from inside a SELECT: a write in disguise.
-WRITING_FUNCTIONS = frozenset({
-    "nextval", "setval", "lo_create", "lo_creat", "lo_unlink", "lo_put", "lo_from_bytea",
-    "lo_truncate", "lo_truncate64", "pg_notify", "pg_switch_wal", "pg_create_restore_point",
-    "pg_create_physical_replication_slot", "pg_create_logical_replication_slot",
-    "pg_drop_replication_slot", "pg_promote", "pg_rotate_logfile", "pg_stat_reset",
-    "pg_file_write", "pg_file_unlink", "pg_file_rename",
-})  # fmt: skip
 _CATALOG_SCHEMAS = frozenset({"information_schema", "pg_catalog"})
-READ_ROOTS = (exp.Query, exp.Values)  # Select, Union/Intersect/Except, Subquery; VALUES
-_WRITE_NAMES = (
-    "DML", "DDL", "Insert", "Update", "Delete", "Merge", "Create", "Drop", "Alter",
-    "TruncateTable", "Grant", "Revoke", "Copy", "Command", "Set", "Into", "Lock", "Transaction",
-    "Commit", "Rollback", "Analyze", "Comment", "Use", "LoadData", "Pragma", "Cache", "Uncache",
-    "Refresh", "Kill", "Attach", "Detach", "Export", "Install", "Declare", "Execute",
-    "ExecuteSql", "Put", "Get", "Directory", "AlterRename", "SwapTable", "LockingStatement",
-)  # fmt: skip
-_WRITES: tuple[type[exp.Expr], ...] = tuple(
-    getattr(exp, n) for n in _WRITE_NAMES if isinstance(getattr(exp, n, None), type)
-)
-
-# Node classes mapped to what the walker does with them, filled lazily: one dict lookup per
-# node instead of a chain of isinstance checks against ~45 statement classes.
-_SELECT, _COLUMN, _TABLE, _STAR, _JOIN, _FUNC, _WRITE, _SCOPED = (1 << i for i in range(8))
-_ACTIVE = (1 << 8) - 1
-_KINDS: dict[type[exp.Expr], int] = {}
-_ROLES: tuple[tuple[type[exp.Expr], int], ...] = (
-    (exp.Select, _SELECT), (exp.Column, _COLUMN), (exp.Table, _TABLE), (exp.Star, _STAR),
-    (exp.Join, _JOIN), (exp.Func, _FUNC),
-)  # fmt: skip
-_WITH_OWNERS = (exp.Query, exp.DML)  # statements that may carry a WITH clause
-
-
-def _kind(cls: type[exp.Expr]) -> int:
-    kind = next((bit for base, bit in _ROLES if issubclass(cls, base)), 0)
-    if issubclass(cls, _WRITES):
-        kind |= _WRITE
-    if issubclass(cls, _WITH_OWNERS):
-        kind |= _SCOPED
-    _KINDS[cls] = kind
-    return kind
-
 
 #: A referenced column and the real tables it may belong to (lower-case names).
 ColumnRef = tuple[str, tuple[str, ...]]
+_Todo = list[tuple[exp.Expr, Scope | None, Ctes]]  # nodes to visit, each in its context
 
 
 class Walker:
@@ -83,60 +51,96 @@ class Walker:
         self.tables: list[str] = []
         self.columns: list[ColumnRef] = []
         self.stars: list[str] = []
+        # id of a WITH -> (scope, CTEs visible, CTE name -> index) where its owner stands
+        self._owners: dict[int, tuple[Scope | None, Ctes, dict[str, int]]] = {}
 
     def statement(self, root: exp.Expr) -> None:
         if not isinstance(root, READ_ROOTS):
             what = str(root.this)[:24] if isinstance(root, exp.Command) else root.key
             self.findings.append(Finding.deny(SQL_WRITE, f"{what.upper()} statement is not a read"))
-        # sqlglot's own (compiled, iterative) pre-order walk; only the few node kinds that
-        # matter do Python work. `context` holds (scope, visible CTE names) for the nodes
-        # that change them; everything else inherits from its nearest ancestor in it.
-        kinds = _KINDS
-        context: dict[int, Context] = {}
-        for node in root.walk(bfs=False):
+        # Pre-order, children in argument order, each carrying the scope and the visible
+        # CTEs it is resolved in, so no node looks at its ancestors. About half of all
+        # nodes are names and literals, never visited; of the rest only a few kinds do
+        # more than a dict lookup.
+        kinds, leaves, expr = KINDS, LEAVES, exp.Expr
+        todo: _Todo = [(root, None, NO_CTES)]
+        pop, push = todo.pop, todo.append
+        while todo:
+            node, scope, ctes = pop()
             kind = kinds.get(type(node))
             if kind is None:
-                kind = _kind(type(node))
-            if not kind & _ACTIVE:
-                continue
-            found = context.get(id(node.parent))
-            scope, ctes = found if found is not None else context_of(node, context)
-            if kind & _WRITE and node is not root:
-                self._write(node)
-            if kind & _SCOPED:
-                with_ = node.args.get("with_")
-                if isinstance(with_, exp.With):
-                    first: dict[str, int] = {}
-                    for i, cte in enumerate(with_.expressions):
-                        first.setdefault(norm(cte.alias_or_name), i)
-                    everything = len(with_.expressions)
-                    recursive = bool(with_.args.get("recursive"))
-                    for i, cte in enumerate(with_.expressions):
-                        # A CTE body sees the CTEs before it (all of them when RECURSIVE).
-                        seen = Ctes(ctes, first, everything if recursive else i)
-                        context[id(cte)] = (scope, seen)
-                    ctes = Ctes(ctes, first, everything)
-                if kind & _SELECT:
-                    assert isinstance(node, exp.Select)
-                    scope = self._enter(node, scope, ctes)
-                context[id(node)] = (scope, ctes)
-            elif kind & _COLUMN:
-                assert isinstance(node, exp.Column)
-                self._column(node, scope)
-            elif kind & _TABLE:
-                assert isinstance(node, exp.Table)
-                self._table(node, ctes)
-            elif kind & _STAR:
-                # count(*) reads no values; t.* is handled with its Column.
-                if scope is not None and not scope.hides_star:
-                    if not isinstance(node.parent, (exp.AggFunc, exp.Column)):
-                        self.stars.extend(scope.real)
-            elif kind & _JOIN:
-                assert isinstance(node, exp.Join)
-                self._join(node, scope)
-            elif kind & _FUNC:
-                assert isinstance(node, exp.Func)
-                self._function(node)
+                kind = kind_of(type(node))
+            if kind:
+                if kind & WRITE and node is not root:
+                    self._write(node)
+                if kind & SCOPED:
+                    scope, ctes = self._scoped(node, kind, scope, ctes)
+                elif kind & COLUMN:
+                    if self._column(node, scope):  # type: ignore[arg-type]
+                        continue
+                elif kind & TABLE:
+                    self._table(node, ctes)  # type: ignore[arg-type]
+                elif kind & STAR:
+                    # count(*) reads no values; t.* is handled with its Column.
+                    if scope is not None and not scope.hides_star:
+                        if not isinstance(node.parent, (exp.AggFunc, exp.Column)):
+                            self.stars.extend(scope.real)
+                elif kind & JOIN:
+                    self._join(node, scope)  # type: ignore[arg-type]
+                elif kind & FUNC:
+                    self._function(node)  # type: ignore[arg-type]
+                elif kind & WITH and self._with(node, scope, ctes, todo):
+                    continue
+            for value in reversed(node.args.values()):  # pushed last first: pop first first
+                if type(value) is list:
+                    for child in reversed(value):
+                        if isinstance(child, expr) and (
+                            type(child) not in leaves or isinstance(child.this, expr)
+                        ):
+                            push((child, scope, ctes))
+                elif isinstance(value, expr) and (
+                    type(value) not in leaves or isinstance(value.this, expr)
+                ):
+                    push((value, scope, ctes))
+
+    def _scoped(
+        self, node: exp.Expr, kind: int, scope: Scope | None, ctes: Ctes
+    ) -> tuple[Scope | None, Ctes]:
+        """The context of the children of a statement that may hold a WITH or open a scope."""
+        with_ = node.args.get("with_")
+        if isinstance(with_, exp.With):
+            first: dict[str, int] = {}
+            for i, cte in enumerate(with_.expressions):
+                first.setdefault(norm(cte.alias_or_name), i)
+            self._owners[id(with_)] = (scope, ctes, first)
+            ctes = Ctes(ctes, first, len(with_.expressions))
+        if kind & SELECT:
+            assert isinstance(node, exp.Select)
+            scope = self._enter(node, scope, ctes)
+        return scope, ctes
+
+    def _with(self, with_: exp.Expr, scope: Scope | None, ctes: Ctes, todo: _Todo) -> bool:
+        """Queue a statement's WITH, each CTE body in its own context; False for a WITH
+        that belongs to no statement (its children are then queued as any others)."""
+        owner = self._owners.pop(id(with_), None)
+        if owner is None:
+            return False
+        outer, before, first = owner
+        bodies = with_.expressions
+        everything = len(bodies)
+        recursive = bool(with_.args.get("recursive"))
+        for value in reversed(with_.args.values()):
+            if value is bodies:
+                for i in range(everything - 1, -1, -1):
+                    # A CTE body is resolved where its statement stands and sees the CTEs
+                    # before it (all of them when RECURSIVE).
+                    visible = Ctes(before, first, everything if recursive else i)
+                    todo.append((bodies[i], outer, visible))
+            else:
+                for child in reversed(value) if type(value) is list else (value,):
+                    if isinstance(child, exp.Expr):
+                        todo.append((child, scope, ctes))
+        return True
 
     def _write(self, node: exp.Expr) -> None:
         if isinstance(node, exp.Into):
@@ -167,21 +171,35 @@ class Walker:
                 scope.sources[name] = real
         return scope
 
-    def _column(self, col: exp.Column, scope: Scope | None) -> None:
-        # The hottest method (one call per column reference): reads the Identifier children
-        # directly instead of going through the `.table` / `.name` properties.
+    def _column(self, col: exp.Column, scope: Scope | None) -> bool:
+        """Record one column reference; True when the Column holds nothing but names (the
+        usual case), so the walk need not enter it."""
+        # The hottest method: reads the Identifier texts directly instead of going through
+        # the `.table` / `.name` properties and `ident_text`.
         args = col.args
         ident = args.get("table")
-        qualifier = ident_text(ident) if type(ident) is exp.Identifier else norm(col.table)
+        if ident is None:
+            qualifier = ""
+        elif type(ident) is exp.Identifier:
+            text = ident.this
+            qualifier = (
+                text.lower() if type(text) is str and "\\" not in text else ident_text(ident)
+            )
+        else:
+            qualifier = norm(col.table)
         this = args.get("this")
-        if isinstance(this, exp.Star):  # t.*
+        if type(this) is exp.Identifier:
+            text = this.this
+            name = text.lower() if type(text) is str and "\\" not in text else ident_text(this)
+        elif isinstance(this, exp.Star):  # t.*
             self.stars.extend(
                 _qualified(qualifier, scope) if qualifier else (scope.real if scope else ())
             )
-            return
-        name = ident_text(this) if type(this) is exp.Identifier else norm(col.name)
+            return False
+        else:
+            name = norm(col.name)
         if qualifier:
-            tables: tuple[str, ...] = _qualified(qualifier, scope)
+            tables = scope.qualified(qualifier) if scope is not None else (qualifier,)
         elif scope is not None:
             tables = scope.visible_tables()
             found, real = scope.lookup(name)
@@ -190,6 +208,12 @@ class Walker:
         else:
             tables = ()
         self.columns.append((name, tables))
+        for value in args.values():
+            if value is not None and (
+                type(value) is not exp.Identifier or type(value.this) is not str
+            ):
+                return False
+        return True
 
     def _table(self, table: exp.Table, ctes: Ctes) -> None:
         real = _real_table(table, ctes)
@@ -238,6 +262,4 @@ def _real_table(table: exp.Expr, ctes: Ctes) -> str | None:
 
 
 def _qualified(qualifier: str, scope: Scope | None) -> tuple[str, ...]:
-    # The qualifier itself counts as a table name too: unknown qualifiers fail closed.
-    real = scope.lookup(qualifier)[1] if scope is not None else None
-    return (qualifier,) if real is None or real == qualifier else (real, qualifier)
+    return scope.qualified(qualifier) if scope is not None else (qualifier,)
