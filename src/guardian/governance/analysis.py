@@ -7,6 +7,7 @@ Their findings become reasons in the DecisionRecord. A missing or mistyped param
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from guardian.core.decision import Decision
@@ -54,13 +55,17 @@ def run_analyzer(name: str, options: dict[str, Any], params: dict[str, Any]) -> 
     raise ValueError(f"unknown analyzer {name!r}")
 
 
-def analyze(context: CheckContext) -> Evaluation | None:
+#: How an analyzer is run: `run_analyzer`, or (replay) one that remembers repeated verdicts.
+Runner = Callable[[str, dict[str, Any], dict[str, Any]], "Verdict"]
+
+
+def analyze(context: CheckContext, run: Runner = run_analyzer) -> Evaluation | None:
     rule = context.evaluation.rule
     if rule is None or not rule.analyze:
         return None
     findings: list[Any] = []
     for name, options in rule.analyze.items():
-        findings.extend(run_analyzer(name, options, context.intent.params).findings)
+        findings.extend(run(name, options, context.intent.params).findings)
     if not findings:
         return None
     from guardian.analyzers import Verdict

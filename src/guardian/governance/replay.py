@@ -17,17 +17,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from guardian.core.clock import parse_iso_utc
+import orjson
+
 from guardian.core.decision import Decision, Reason
-from guardian.core.intent import Intent
 from guardian.core.principal import Principal
-from guardian.governance.analysis import ANALYZER_CHECK
 from guardian.governance.guard import CheckContext, apply_checks
 from guardian.governance.pause import pause_gate
+from guardian.governance.replay_inputs import AnalyzerMemo, EpochCache, intent_of
 from guardian.governance.sessions import ScopeRegistry
-from guardian.ledger.entry import Entry
+from guardian.ledger.entry import Entry, EntryError, plain_fields
 from guardian.policy.evaluate import CompiledPolicy, Evaluation
 from guardian.policy.load import build_policy
 from guardian.policy.model import Policy
@@ -35,6 +36,10 @@ from guardian.policy.ratelimit import MemoryRateCounter
 
 #: Links that turn a recorded ASK into ALLOW (an approval or a standing grant), and their codes.
 _OVERRIDES = {"approval_id": "approved", "grant_id": "granted"}
+
+
+class ReplayError(ValueError):
+    """A ledger that cannot be read for replay (a line that is not an entry)."""
 
 
 @dataclass
@@ -71,31 +76,42 @@ def outcome(decision: str, rule_id: str | None, codes: Iterable[str]) -> dict[st
     return {"decision": decision, "rule_id": rule_id, "reasons": list(codes)}
 
 
+#: An outcome as compared: decision, rule id, reason codes (dicts are built only for a mismatch).
+Outcome = tuple[str, "str | None", tuple[str, ...]]
+
+
 class Replayer:
     def __init__(self, policy: Policy | None = None) -> None:
         self._override = CompiledPolicy(policy) if policy is not None else None
         self._policies: dict[str, CompiledPolicy] = {}
         self._counter = MemoryRateCounter()
         self._scopes = ScopeRegistry()
-        self._checks = (ANALYZER_CHECK, self._scopes.as_check())
+        self._scoped: set[str] = set()  # sessions with a declared scope (the scope check's domain)
+        self._checks = (AnalyzerMemo().check(), self._scopes.as_check())
         self._paused: dict[tuple[str, str], str] = {}
         self._principals: dict[tuple[str, str, int], Principal] = {}
+        self._clock = EpochCache()
         self.report = ReplayReport()
 
     def feed(self, entry: Entry) -> None:
-        kind, payload = entry.kind, entry.payload
-        if kind == "policy":
+        self.feed_fields(entry.seq, entry.kind, entry.ts, entry.payload)
+
+    def feed_fields(self, seq: int, kind: str, ts: str, payload: dict[str, Any]) -> None:
+        """`feed` for an entry already parsed (and checked) into its fields."""
+        if kind == "decision":
+            self._decision(seq, ts, payload)
+        elif kind == "policy":
             self._remember_policy(payload)
         elif kind == "scope":
             self._scopes.declare(payload["session_id"], payload.get("goal"), list(payload["tools"]))
+            self._scoped.add(payload["session_id"])
         elif kind == "session":
             self._scopes.end(payload["session_id"])
+            self._scoped.discard(payload["session_id"])
         elif kind == "pause":
             self._paused[(payload["scope"], payload["key"])] = payload["reason"]
         elif kind == "resume":
             self._paused.pop((payload["scope"], payload["key"]), None)
-        elif kind == "decision":
-            self._decision(entry)
 
     def _remember_policy(self, payload: dict[str, Any]) -> None:
         digest = payload["policy_hash"]
@@ -104,26 +120,33 @@ class Replayer:
                 build_policy(payload["document"], str(payload.get("source")))
             )
 
-    def _decision(self, entry: Entry) -> None:
-        payload = entry.payload
+    def _decision(self, seq: int, ts: str, payload: dict[str, Any]) -> None:
         self.report.decisions += 1
-        recorded = outcome(
-            payload["decision"], payload.get("rule_id"), (r["code"] for r in payload["reasons"])
-        )
+        replayed: Outcome | dict[str, Any]
         try:
-            replayed = self._replay(entry)
+            recorded: Outcome | None = (
+                payload["decision"],
+                payload.get("rule_id"),
+                tuple([r["code"] for r in payload["reasons"]]),
+            )
+        except (KeyError, TypeError):
+            recorded = None
+        try:
+            replayed = self._replay(seq, ts, payload)
         except Exception as exc:  # a record that cannot be replayed is a mismatch, not a crash
             replayed = {"error": f"{type(exc).__name__}: {exc}"}
         if replayed != recorded:
             self.report.mismatches.append(
-                Mismatch(entry.seq, str(payload.get("decision_id")), recorded, replayed)
+                Mismatch(
+                    seq,
+                    str(payload.get("decision_id")),
+                    _as_dict(recorded) if recorded is not None else _unreadable(payload),
+                    _as_dict(replayed) if isinstance(replayed, tuple) else replayed,
+                )
             )
 
-    def _replay(self, entry: Entry) -> dict[str, Any]:
-        payload = entry.payload
-        raw = payload["intent"]
-        intent = Intent.create(raw["actor"], raw["action"], raw["target"], raw["params"],
-                               raw["metadata"], raw["session_id"], raw["task_id"])  # fmt: skip
+    def _replay(self, seq: int, ts: str, payload: dict[str, Any]) -> Outcome:
+        intent = intent_of(payload["intent"])
         raw_principal = payload["principal"]
         key = (raw_principal["id"], raw_principal["role"], raw_principal["authority"])
         principal = self._principals.get(key)
@@ -132,20 +155,28 @@ class Replayer:
         compiled = self._override or self._policies.get(payload["policy_hash"])
         if compiled is None:
             raise LookupError(
-                f"policy {payload['policy_hash']} is not in the ledger before seq {entry.seq}"
+                f"policy {payload['policy_hash']} is not in the ledger before seq {seq}"
             )
-        gated = pause_gate(self._paused, intent)
-        if gated is not None:
-            return outcome(gated.decision.value, gated.rule_id, (r.code for r in gated.reasons))
-        now = parse_iso_utc(entry.ts).timestamp()
-        evaluation = compiled.evaluate(intent, principal, self._counter, now)
-        evaluation = apply_checks(
-            self._checks, CheckContext(intent, principal, compiled.policy, evaluation)
-        )
-        evaluation = self._budget(self._approval(evaluation, payload), payload)
-        return outcome(
-            evaluation.decision.value, evaluation.rule_id, (r.code for r in evaluation.reasons)
-        )
+        if self._paused:
+            gated = pause_gate(self._paused, intent)
+            if gated is not None:
+                return (gated.decision, gated.rule_id, tuple([r.code for r in gated.reasons]))
+        evaluation = compiled.evaluate(intent, principal, self._counter, self._clock.seconds(ts))
+        rule = evaluation.rule
+        if evaluation.decision is not Decision.DENY and (
+            (rule is not None and rule.analyze) or intent.session_id in self._scoped
+        ):  # otherwise both checks would leave it as it is
+            evaluation = apply_checks(
+                self._checks, CheckContext(intent, principal, compiled.policy, evaluation)
+            )
+        if evaluation.decision is Decision.ASK:
+            evaluation = self._approval(evaluation, payload)
+        if evaluation.decision is Decision.ALLOW:
+            evaluation = self._budget(evaluation, payload)
+        # A Decision is a str: it compares equal to the recorded "ALLOW" without `.value`.
+        rule = evaluation.rule
+        rule_id = None if rule is None else rule.id
+        return (evaluation.decision, rule_id, tuple([r.code for r in evaluation.reasons]))
 
     @staticmethod
     def _budget(evaluation: Evaluation, payload: dict[str, Any]) -> Evaluation:
@@ -169,8 +200,41 @@ class Replayer:
         return evaluation
 
 
+def _as_dict(found: Outcome) -> dict[str, Any]:
+    return outcome(str(found[0]), found[1], found[2])
+
+
+def _unreadable(payload: dict[str, Any]) -> dict[str, Any]:
+    return {"error": f"the recorded outcome is unreadable: {str(payload.get('reasons'))[:200]}"}
+
+
 def replay(entries: Iterable[Entry], policy: Policy | None = None) -> ReplayReport:
     replayer = Replayer(policy)
     for entry in entries:
         replayer.feed(entry)
+    return replayer.report
+
+
+def replay_jsonl(path: str | Path, policy: Policy | None = None) -> ReplayReport:
+    """Replay a JSONL ledger file (blank lines skipped). Each line is parsed as strictly as
+    `parse_line` does, without building an `Entry`; a line that does not parse raises
+    `ReplayError` naming it. Integrity is `guardian ledger verify`'s to check."""
+    replayer = Replayer(policy)
+    feed, loads = replayer.feed_fields, orjson.loads
+    with Path(path).open("rb") as lines:
+        for lineno, line in enumerate(lines, 1):
+            try:
+                data = loads(line)
+            except orjson.JSONDecodeError as exc:
+                if not line.strip():
+                    continue
+                raise ReplayError(f"{path} line {lineno}: not JSON ({exc})") from None
+            fields = plain_fields(data)
+            if fields is None:  # the strict parse names what is wrong (or accepts it after all)
+                try:
+                    entry = Entry.from_dict(data)
+                except EntryError as exc:
+                    raise ReplayError(f"{path} line {lineno}: {exc}") from None
+                fields = entry.seq, entry.kind, entry.ts, entry.payload
+            feed(*fields)
     return replayer.report

@@ -3,12 +3,40 @@ checkpoints still ahead; and `Problem`, what a pass reports when the ledger goes
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from guardian.ledger.checkpoint import Checkpoint
 from guardian.ledger.entry import GENESIS_HASH
-from guardian.ledger.merkle import Frontier
+from guardian.ledger.merkle import NODE_PREFIX, Frontier
+
+#: Leaves held before they are folded into the frontier (bounds memory on a long pass).
+_HELD_LEAVES = 1 << 16
+
+
+def fold(frontier: Frontier, leaves: list[bytes]) -> None:
+    """Append `leaves` to `frontier` a level at a time (one list comprehension of node hashes per
+    level instead of a Python loop per leaf); the same nodes as appending them one by one."""
+    size = frontier.size
+    pending = {h: node for h, node in zip(_heights(size), frontier.nodes, strict=True)}
+    level, pos, height, sha = list(leaves), size, 0, hashlib.sha256
+    while level:
+        if pos & 1:  # the level's first node is a right child: its sibling is a frontier node
+            level.insert(0, pending.pop(height))
+        if len(level) & 1:  # the last node has no sibling yet: it stays in the frontier
+            pending[height] = level.pop()
+        level = [
+            sha(NODE_PREFIX + a + b).digest() for a, b in zip(level[::2], level[1::2], strict=True)
+        ]
+        pos, height = pos >> 1, height + 1
+    frontier.size = size + len(leaves)
+    frontier.nodes = [pending[h] for h in _heights(frontier.size)]
+
+
+def _heights(size: int) -> list[int]:
+    """Heights of a frontier's nodes, largest first: the set bits of its size."""
+    return [h for h in range(size.bit_length() - 1, -1, -1) if size >> h & 1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +80,7 @@ class Chain:
 
     def flush(self) -> None:
         if self.leaves:
-            self.frontier.extend(self.leaves)
+            fold(self.frontier, self.leaves)
             self.leaves = []
 
     def check_checkpoints(self) -> None:
@@ -107,6 +135,22 @@ class Chain:
     def collecting(self) -> bool:
         """Leaves are kept only while a checkpoint lies ahead (or for the parent, when floating)."""
         return self.floating or self.cp_index < len(self.cps)
+
+    def extend(self, digests: Sequence[bytes], prev: str, last: str) -> None:
+        """Accept `len(digests)` entries after `seq` at once (their leaf hashes, in order); the
+        last has hash `last` and links to `prev`. Checkpoints whose tree size they pass are checked."""
+        base, count = self.seq, len(digests)
+        pos = 0
+        while self.next_cp != -1 and self.next_cp <= base + count:
+            upto = self.next_cp - base
+            self.leaves.extend(digests[pos:upto])
+            self.seq, pos = base + upto, upto
+            self.check_checkpoints()
+        if self.collecting:
+            self.leaves.extend(digests[pos:])
+            if not self.floating and len(self.leaves) >= _HELD_LEAVES:
+                self.flush()
+        self.seq, self.prev, self.hash = base + count, prev, last
 
     def accept(self, seq: int, prev: str, digest_hex: str) -> Problem | None:
         if self.floating and self.first is None:

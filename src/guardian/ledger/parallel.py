@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from guardian.ledger.chaincheck import Chain, Problem, scan
+from guardian.ledger.chaincheck import Chain, Problem, read_blocks, scan_blocks
 from guardian.ledger.checkpoint import Checkpoint
 
 CHUNK_BYTES = 4 << 20
@@ -28,7 +28,7 @@ MIN_PARALLEL_BYTES = 32 << 20
 @dataclass(frozen=True, slots=True)
 class _Chunk:
     first: tuple[int, str] | None
-    last: tuple[int, str]
+    last: tuple[int, str, str]  # seq, prev_hash, hash of the chunk's last entry
     leaves: bytes
     clean: bool
 
@@ -68,9 +68,9 @@ def _check_chunk(task: tuple[str, int, int]) -> _Chunk:
         f.seek(start)
         data = f.read(end - start)
     chain = Chain(floating=True)
-    problem = scan(((0, line) for line in io.BytesIO(data)), chain)
+    problem = scan_blocks(read_blocks(io.BytesIO(data)), chain)
     clean = problem is None and (not data or data.endswith(b"\n"))
-    return _Chunk(chain.first, (chain.seq, chain.hash), b"".join(chain.leaves), clean)
+    return _Chunk(chain.first, (chain.seq, chain.prev, chain.hash), b"".join(chain.leaves), clean)
 
 
 def verify_parallel(
@@ -94,13 +94,5 @@ def verify_parallel(
 
 def _fold(chain: Chain, chunk: _Chunk) -> None:
     raw = chunk.leaves
-    leaves = [raw[i : i + 32] for i in range(0, len(raw), 32)]
-    base, pos = chain.seq, 0
-    while chain.next_cp != -1 and chain.next_cp <= base + len(leaves):
-        upto = chain.next_cp - base
-        chain.leaves.extend(leaves[pos:upto])
-        chain.seq, pos = base + upto, upto
-        chain.check_checkpoints()
-    chain.leaves.extend(leaves[pos:])
-    chain.seq, chain.hash = chunk.last
-    chain.flush()
+    _, prev, last = chunk.last
+    chain.extend([raw[i : i + 32] for i in range(0, len(raw), 32)], prev, last)

@@ -132,8 +132,8 @@ def _scan_file(
         except parallel.Fallback:
             pass  # something is wrong: the sequential pass names it exactly
     chain = Chain(cps)
-    with path.open("rb", buffering=1 << 20) as f:
-        return chain, chaincheck.run(enumerate(f, 1), chain)
+    with path.open("rb") as f:
+        return chain, chaincheck.run_blocks(chaincheck.read_blocks(f), chain)
 
 
 def verify_entries(
