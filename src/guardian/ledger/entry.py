@@ -79,6 +79,8 @@ class EntryError(ValueError):
 
 def check_kind(kind: object) -> str:
     """Return `kind` if it is a valid entry kind; raise EntryError naming it otherwise."""
+    if type(kind) is str and (kind in _KINDS_SEEN or _new_kind(kind)):
+        return kind
     if not isinstance(kind, str) or not KIND_RE.fullmatch(kind):
         raise EntryError(f"kind must match {KIND_RE.pattern}, got {kind!r}")
     return kind
