@@ -4,13 +4,15 @@ Run from the checkout, in Guardian's venv (after scripts/install-mcp-servers.sh)
 
     . .venv/bin/activate && python bench/mcp.py [--calls 1000] [--warmup 50]
 
-Two SDK client sessions are open at once: one straight to `mcp-server-time`, one to
+Three SDK client sessions are open at once: one straight to `mcp-server-time`, one to
 `python -m guardian mcp-proxy -- mcp-server-time` (a real subprocess, its ledger a durable SQLite
-file with group commit, synchronous=FULL). Calls to `get_current_time` alternate between the two,
-so the machine's noise lands on both alike; each is timed from the client (perf_counter_ns around
-`call_tool`). The proxy decides (ALLOW, one ledger entry), forwards, redacts the result and records
-its receipt (a second ledger entry) before answering. A refused call (DENY: decided and recorded,
-never forwarded) is timed too. p50 / p99 in milliseconds.
+file with group commit, synchronous=FULL), and one to the same proxy with a `memory://` ledger (the
+proxy's own cost without the disk). Calls to `get_current_time` go round the three in turn, so the
+machine's noise lands on all alike; each is timed from the client (perf_counter_ns around
+`call_tool`). The proxy decides (ALLOW, one ledger entry, durable before the call is forwarded),
+forwards, redacts the result and answers; its receipt (a second ledger entry) is written behind
+the answer. A refused call (DENY: decided and recorded, never forwarded) is timed too. p50 / p99 in
+milliseconds.
 """
 
 from __future__ import annotations

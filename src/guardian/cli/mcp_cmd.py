@@ -58,6 +58,7 @@ def mcp_proxy(
         ToolGovernor,
         UpstreamError,
         UpstreamExited,
+        loop_options,
         open_decider,
         run_proxy,
     )
@@ -81,7 +82,8 @@ def mcp_proxy(
     settings = Settings(agent_id=agent_id, server_name=server_name, server_label=server_name,
                         ask_timeout=ask_timeout)  # fmt: skip
     try:
-        anyio.run(run_proxy, command, ToolGovernor(decider, settings), where)
+        anyio.run(run_proxy, command, ToolGovernor(decider, settings), where,
+                  backend_options=loop_options())  # fmt: skip
     except BaseException as exc:
         error = _leaf(exc)
         if isinstance(error, UpstreamExited):

@@ -9,7 +9,7 @@ and given a receipt), and everything else passes through. See docs/mcp.md.
 from guardian.integrations.mcp.decider import Decider, LocalDecider, RemoteDecider, open_decider
 from guardian.integrations.mcp.errors import UpstreamError, UpstreamExited
 from guardian.integrations.mcp.governance import Settings, ToolGovernor
-from guardian.integrations.mcp.proxy import Listen, Proxy, run_proxy
+from guardian.integrations.mcp.proxy import Listen, Proxy, loop_options, run_proxy
 
 __all__ = [
     "Decider",
@@ -21,6 +21,7 @@ __all__ = [
     "ToolGovernor",
     "UpstreamError",
     "UpstreamExited",
+    "loop_options",
     "open_decider",
     "run_proxy",
 ]

@@ -42,12 +42,15 @@ class Clients:
     def seen(self, ctx: ServerRequestContext[Any, Any]) -> str | None:
         """Remember the connection a request came on; return its MCP session id, if any."""
         session_id = _session_id(ctx)
+        self.remember(ctx.session, session_id)
+        return session_id
+
+    def remember(self, session: ServerSession, session_id: str | None) -> None:
         key = session_id or ""  # stdio (one client), or HTTP without sessions
-        self._sessions[key] = ctx.session
+        self._sessions[key] = session
         self._sessions.move_to_end(key)
         while len(self._sessions) > MAX_CLIENTS:
             self._sessions.popitem(last=False)
-        return session_id
 
     def __len__(self) -> int:
         return len(self._sessions)

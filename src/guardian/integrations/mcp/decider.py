@@ -1,8 +1,11 @@
 """Where the proxy's decisions are made: in this process, or by a running `guardian serve`.
 
 The proxy speaks only this small protocol, so the tool-call path is one piece of code whatever
-decides. Both adapters are synchronous (a ledger append is a durable write): the proxy calls them
-from worker threads, never on the event loop.
+decides. Both adapters are synchronous (a ledger append is a durable write). A remote decision is
+a network round trip, so the proxy always makes it from a worker thread; a local one is a ledger
+append (a fraction of a millisecond, one fsync), which the proxy makes on the event loop when no
+other call is in flight: a thread hop would cost about as much as the decision, and there is
+nothing else for the loop to do meanwhile (see governance.py).
 """
 
 from __future__ import annotations
@@ -53,6 +56,8 @@ class Receipt:
 
 
 class Decider(Protocol):
+    inline: bool  # cheap enough to call on the event loop when no other call waits
+
     def decide(self, actor: str, action: str, target: str, params: dict[str, Any],
                metadata: dict[str, Any], session_id: str | None) -> Ruling: ...  # fmt: skip
 
@@ -71,6 +76,8 @@ class Decider(Protocol):
 
 class LocalDecider:
     """Decides in process with a `Guardian` (its ledger and approvals table in one database)."""
+
+    inline = True
 
     def __init__(self, guardian: Guardian) -> None:
         self.guardian = guardian
@@ -120,6 +127,8 @@ class RemoteDecider:
     `--agent-id`). A local copy of the policy (`--policy`) is optional and used only to hide
     outright-denied tools and to find each tool's target argument.
     """
+
+    inline = False
 
     def __init__(self, url: str, token: str, policy: Policy | None = None) -> None:
         from guardian.client import GuardianClient  # httpx and the client: for `--server` only

@@ -5,6 +5,11 @@ meanwhile, so its request timeout does not fire), then decides the same intent a
 approval. An allowed call's result is redacted before the client sees it, and its receipt records
 how it went (written behind the answer, see receipts.py): nothing reaches the server that is not
 in the ledger first.
+
+A call that is alone in flight is decided on the event loop (with a local decider): handing the
+decision to a worker thread and back costs two thread wake-ups, about as much as the decision
+itself, and the loop has nothing else to do while the ledger syncs. With other calls in flight,
+decisions go to worker threads, so that they overlap and share the ledger's group commit.
 """
 
 from __future__ import annotations
@@ -49,7 +54,8 @@ class ToolGovernor:
     def __init__(self, decider: Decider, settings: Settings) -> None:
         self.decider = decider
         self.settings = settings
-        self.receipts = ReceiptWriter(decider)
+        self.in_flight = 0  # tool calls being governed now
+        self.receipts = ReceiptWriter(decider, lambda: self.in_flight == 0)
         # Held calls wait in threads of their own, so a queue of them never delays a decision.
         self._waiters = anyio.CapacityLimiter(64)
 
@@ -70,13 +76,21 @@ class ToolGovernor:
     async def call(self, tool: str, arguments: dict[str, Any], forward: Forward,
                    progress: Progress, session_id: str | None = None) -> dict[str, Any]:  # fmt: skip
         """Govern one call; `forward` sends it to the server, `progress` reaches the client."""
+        self.in_flight += 1
+        try:
+            return await self._govern(tool, arguments, forward, progress, session_id)
+        finally:
+            self.in_flight -= 1
+
+    async def _govern(self, tool: str, arguments: dict[str, Any], forward: Forward,
+                      progress: Progress, session_id: str | None) -> dict[str, Any]:  # fmt: skip
         action = self.action(tool)
         decide = partial(
             self.decider.decide, self.settings.agent_id, action, self._target(tool, arguments),
             arguments, {"via": "mcp-proxy", "mcp_server": self.settings.server_label}, session_id,
         )  # fmt: skip
         try:
-            ruling = await anyio.to_thread.run_sync(decide)
+            ruling = await self._decide(decide)
             if ruling.decision is Decision.ASK:
                 answer = await self._hold(ruling, action, decide, progress)
                 if isinstance(answer, dict):
@@ -92,6 +106,12 @@ class ToolGovernor:
             return refusal(ruling, action, f"Guardian did not run {action}: it needs an approval "
                            f"(proposal {ruling.proposal_id})")  # fmt: skip
         return await self._execute(ruling, action, forward)
+
+    async def _decide(self, decide: Callable[[], Ruling]) -> Ruling:
+        """On the loop when this call is the only one in flight (see the module docstring)."""
+        if self.decider.inline and self.in_flight <= 1:
+            return decide()
+        return await anyio.to_thread.run_sync(decide)
 
     def _target(self, tool: str, arguments: Mapping[str, Any]) -> str:
         """The argument the policy's `tools:` names for this tool (as `NAME.tool`, else bare)."""
@@ -125,7 +145,7 @@ class ToolGovernor:
             if state.status != "pending":
                 break
         if state.status == "approved":
-            return await anyio.to_thread.run_sync(decide)
+            return await self._decide(decide)
         if state.status == "pending":
             return refusal(ruling, action,
                            f"Guardian held {action} for approval and no one decided within "

@@ -8,10 +8,12 @@ through the passthrough.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
+import os
 import signal
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -20,6 +22,7 @@ from mcp.server.caching import CacheableMethod, CacheHint
 from mcp.server.context import ServerRequestContext
 from mcp.server.lowlevel.server import NotificationOptions, Server
 from mcp.server.models import InitializationOptions
+from mcp.shared.dispatcher import ProgressFnT
 from mcp_types import (
     CallToolRequestParams,
     Implementation,
@@ -29,7 +32,7 @@ from mcp_types import (
 from pydantic import ValidationError
 
 from guardian.integrations.mcp.clients import Clients
-from guardian.integrations.mcp.governance import ToolGovernor
+from guardian.integrations.mcp.governance import Progress, ToolGovernor
 from guardian.integrations.mcp.passthrough import (
     Passthrough,
     for_client,
@@ -93,9 +96,8 @@ class Proxy:
             governor.settings = replace(governor.settings, server_label=self.server.name)
         self.governor = governor
         self.stop_requested = anyio.Event()  # set on SIGINT/SIGTERM: front ends wind down
-        self._calls = 0
         Passthrough(upstream, self.clients).register(self.server)
-        if upstream.identity.capabilities.get("tools") is not None:
+        if self.serves_tools:
             self.server.add_request_handler("tools/list", PaginatedRequestParams, self._list_tools)
             self.server.add_request_handler("tools/call", CallToolRequestParams, self._call_tool)
 
@@ -106,21 +108,28 @@ class Proxy:
                                               progress_relay(ctx))  # fmt: skip
         return for_client(ctx, self.governor.visible(listing))
 
+    @property
+    def serves_tools(self) -> bool:
+        return self.upstream.identity.capabilities.get("tools") is not None
+
     async def _call_tool(self, ctx: ServerRequestContext[Any, Any],
                          params: CallToolRequestParams) -> dict[str, Any]:  # fmt: skip
         session_id = self.clients.seen(ctx)
-        raw = upstream_params(ctx.params)
+        result = await self.call_tool(params, ctx.params, ctx.session.report_progress,
+                                      progress_relay(ctx), session_id)  # fmt: skip
+        return for_client(ctx, result)
+
+    async def call_tool(self, params: CallToolRequestParams, raw: Mapping[str, Any] | None,
+                        progress: Progress, relay: ProgressFnT | None,
+                        session_id: str | None) -> dict[str, Any]:  # fmt: skip
+        """Govern one `tools/call`: `progress` reaches the client, `relay` passes the server's on."""
+        forwarded = upstream_params(raw)
 
         async def forward() -> dict[str, Any]:
-            return await self.upstream.request("tools/call", raw, progress_relay(ctx))
+            return await self.upstream.request("tools/call", forwarded, relay)
 
-        self._calls += 1
-        try:
-            result = await self.governor.call(params.name, dict(params.arguments or {}), forward,
-                                              ctx.session.report_progress, session_id)  # fmt: skip
-            return for_client(ctx, result)
-        finally:
-            self._calls -= 1
+        return await self.governor.call(params.name, dict(params.arguments or {}), forward,
+                                        progress, session_id)  # fmt: skip
 
     async def wait_stop(self) -> bool:
         """Wait until the server exits (True) or a stop is requested (False)."""
@@ -134,7 +143,7 @@ class Proxy:
     async def drain(self, timeout: float = 5.0) -> None:
         """Wait (bounded) until no tool call is in flight, so their answers and receipts are out."""
         with anyio.move_on_after(timeout):
-            while self._calls:
+            while self.governor.in_flight:
                 await anyio.sleep(0.01)
             await anyio.sleep(0.1)  # the dispatcher writes a handler's answer after it returns
 
@@ -164,6 +173,15 @@ class Listen:
         if not port.isdigit() or not 0 < int(port) < 65536:
             raise ValueError(f"--listen {text!r}: expected HOST:PORT with a port from 1 to 65535")
         return cls(host or "127.0.0.1", int(port))
+
+
+def loop_options() -> dict[str, Any]:
+    """anyio's backend options for the proxy: uvloop where it is installed (uvicorn's `standard`
+    extra brings it), which takes a few hundred microseconds off each call on a busy machine, the
+    event loop's own bookkeeping being much of the proxy's work; `GUARDIAN_MCP_LOOP=asyncio`
+    keeps the standard loop."""
+    wanted = os.environ.get("GUARDIAN_MCP_LOOP", "uvloop") != "asyncio"
+    return {"use_uvloop": wanted and importlib.util.find_spec("uvloop") is not None}
 
 
 async def run_proxy(command: Sequence[str], governor: ToolGovernor, listen: Listen | None = None,

@@ -2,8 +2,9 @@
 
 Raw rather than through `ClientSession`: the proxy forwards results and notifications as the server
 wrote them, and only a raw dispatcher lets it notice at once that the server went away (its
-receive loop ends). The proxy connects once, before any client, and declares no client
-capabilities, so the server keeps the configuration its command line gives it.
+receive loop ends). The dispatcher is the SDK's; the pipes are process.py's, read and written
+without the SDK stdio transport's extra tasks. The proxy connects once, before any client, and
+declares no client capabilities, so the server keeps the configuration its command line gives it.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from typing import Any
 
 import anyio
 import anyio.abc
-from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.shared.dispatcher import CallOptions, DispatchContext, ProgressFnT
 from mcp.shared.exceptions import MCPError
 from mcp.shared.jsonrpc_dispatcher import JSONRPCDispatcher
@@ -27,6 +27,7 @@ from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, LATEST_HANDSHAKE_VERS
 
 from guardian import __version__
 from guardian.integrations.mcp.errors import UpstreamError
+from guardian.integrations.mcp.process import server_process
 
 CLIENT_INFO = {"name": "guardian-mcp-proxy", "version": __version__}
 # Routed by the dispatcher itself (progress to its callback, cancel to the request's scope).
@@ -73,12 +74,11 @@ class Upstream:
     @asynccontextmanager
     async def running(self) -> AsyncIterator[Upstream]:
         """Start the server, complete the handshake, and stop the server (its whole tree) on exit."""
-        params = StdioServerParameters(
-            command=self.command[0], args=list(self.command[1:]), env=dict(os.environ), cwd=self.cwd
-        )
         async with AsyncExitStack() as stack:
             try:
-                read, write = await stack.enter_async_context(stdio_client(params))
+                read, write = await stack.enter_async_context(
+                    server_process(self.command, os.environ, self.cwd)
+                )
             except OSError as exc:
                 raise UpstreamError(
                     f"cannot start the MCP server `{self.label}`: {exc.strerror or exc}"
