@@ -104,8 +104,8 @@ class GroupCommitter(Generic[T, R]):
             batch.items.append(item)
             if index == 0:
                 self._active += 1
-            elif self._lingering:
-                self._arrived.notify()
+            elif self._lingering and len(batch.items) >= self._target:
+                self._arrived.notify()  # only once the batch is as large as the leader waits for
         if index == 0:
             self._lead(batch)
         else:
