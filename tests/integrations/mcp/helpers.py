@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+import time
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -19,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[3]
 NODE_MODULES = ROOT / ".mcp-servers" / "node_modules"
 FILESYSTEM_JS = NODE_MODULES / "@modelcontextprotocol" / "server-filesystem" / "dist" / "index.js"
 INSPECTOR_JS = NODE_MODULES / "@modelcontextprotocol" / "inspector" / "cli" / "build" / "cli.js"
+EVERYTHING_JS = NODE_MODULES / "@modelcontextprotocol" / "server-everything" / "dist" / "index.js"
 INSTALL = ROOT / "scripts" / "install-mcp-servers.sh"
 SERVERS = Path(__file__).parent / "servers"
 
@@ -35,7 +38,7 @@ def node_or_skip() -> str:
         if os.environ.get("CI") == "true":
             pytest.fail(f"CI=true: {message}")
         pytest.skip(message)
-    if not (FILESYSTEM_JS.is_file() and INSPECTOR_JS.is_file()):
+    if not (FILESYSTEM_JS.is_file() and INSPECTOR_JS.is_file() and EVERYTHING_JS.is_file()):
         install_servers()
     return node
 
@@ -123,3 +126,29 @@ def receipt_for(entries: Sequence[Any], decision_id: str) -> dict[str, Any] | No
     ]
     assert len(found) <= 1
     return found[0] if found else None
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def serving(command: Sequence[str], cwd: Path) -> Iterator[subprocess.Popen[str]]:
+    """Run `command` (a proxy with `--listen`) until it says it is serving; kill it after."""
+    process = subprocess.Popen(list(command), cwd=cwd, stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env=dict(os.environ))  # fmt: skip
+    assert process.stderr is not None
+    deadline, line = time.monotonic() + 60, ""
+    try:
+        while "serving" not in line:
+            line = process.stderr.readline()
+            assert line or process.poll() is None, "the proxy exited before serving"
+            assert time.monotonic() < deadline, "the proxy did not start listening"
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(10)

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import anyio
@@ -15,7 +10,15 @@ import pytest
 from mcp.client.session import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 
-from .helpers import assert_ledger_verifies, decisions, text_of, time_server
+from .helpers import (
+    assert_ledger_verifies,
+    decisions,
+    free_port,
+    proxy_command,
+    serving,
+    text_of,
+    time_server,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -27,53 +30,14 @@ rules:
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def http_proxy(tmp_path: Path):
     policy, db = tmp_path / "policy.yaml", tmp_path / "ledger.db"
     policy.write_text(POLICY)
-    port = _free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "guardian",
-            "mcp-proxy",
-            "--policy",
-            str(policy),
-            "--database",
-            f"sqlite:///{db}",
-            "--listen",
-            f"127.0.0.1:{port}",
-            "--",
-            *time_server(),
-        ],
-        cwd=tmp_path,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=dict(os.environ),
-    )
-    deadline = time.monotonic() + 60
-    assert process.stderr is not None
-    line = ""
-    while "serving" not in line:
-        line = process.stderr.readline()
-        assert line or process.poll() is None, "the proxy exited before serving"
-        assert time.monotonic() < deadline, "the proxy did not start listening"
-    assert f"http://127.0.0.1:{port}/mcp" in line
-    try:
+    port = free_port()
+    command = proxy_command(policy, db, time_server(), "--listen", f"127.0.0.1:{port}")
+    with serving(command, tmp_path) as process:
         yield f"http://127.0.0.1:{port}/mcp", db, process
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(10)
 
 
 def test_two_clients_at_once(http_proxy) -> None:
