@@ -76,3 +76,14 @@ def test_replay_jsonl_file(tmp_path: Path) -> None:
         "ledger", "replay", "--file", str(tmp_path / ".guardian" / "ledger.jsonl"), cwd=tmp_path
     )
     assert result.returncode == 0 and "PASS: 3 decisions replayed" in result.stdout
+
+
+def test_replay_jsonl_file_with_a_bad_line_names_it(tmp_path: Path) -> None:
+    make_ledger(tmp_path)
+    mirror = tmp_path / ".guardian" / "ledger.jsonl"
+    lines = mirror.read_bytes().splitlines(keepends=True)
+    broken = tmp_path / "broken.jsonl"
+    broken.write_bytes(b"".join([*lines[:2], b'{"seq": 3, "kind": "decision"}\n', *lines[3:]]))
+    result = guardian("ledger", "replay", "--file", str(broken), cwd=tmp_path)
+    assert result.returncode == 6, (result.stdout, result.stderr)  # LEDGER_INVALID
+    assert "line 3" in result.stderr and "Traceback" not in result.stderr

@@ -32,8 +32,8 @@ def replay_command(
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Replay every decision. Exit 0 when all match, 6 when any differs (or, with --policy, 1)."""
-    from guardian.governance.replay import replay
-    from guardian.ledger.entry import EntryError, parse_line
+    from guardian.governance.replay import ReplayError, replay, replay_jsonl
+    from guardian.ledger.entry import EntryError
     from guardian.policy.load import load_policy
 
     try:
@@ -42,8 +42,7 @@ def replay_command(
         fail(str(exc), ExitCode.POLICY_INVALID, fmt=fmt)
     try:
         if file is not None:
-            with file.open("rb") as lines:
-                report = replay((parse_line(line) for line in lines if line.strip()), new_policy)
+            report = replay_jsonl(file, new_policy)
         else:
             from guardian.ledger.open import open_ledger, resolve_url
 
@@ -54,7 +53,7 @@ def replay_command(
                 ledger.close()
     except OSError as exc:
         fail(f"{file}: {exc.strerror}", fmt=fmt)
-    except (EntryError, GuardianError) as exc:
+    except (EntryError, ReplayError, GuardianError) as exc:
         fail(str(exc), ExitCode.LEDGER_INVALID, fmt=fmt)
     if fmt is OutputFormat.json:
         print_json(report.to_dict())
