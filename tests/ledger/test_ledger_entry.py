@@ -11,7 +11,14 @@ from hypothesis import strategies as st
 
 from guardian.core.canonical import canonical_json
 from guardian.ledger.chaincheck import canonical_line
-from guardian.ledger.entry import GENESIS_HASH, Entry, EntryError, parse_line, seal_line
+from guardian.ledger.entry import (
+    GENESIS_HASH,
+    Entry,
+    EntryError,
+    parse_line,
+    seal_hash,
+    seal_line,
+)
 
 TS = "2026-11-21T05:07:08.123456Z"
 
@@ -82,6 +89,6 @@ json_values = st.recursive(
 def test_seal_line_equals_entry_seal(payload: dict[str, Any], seq: int, kind: str) -> None:
     reference = Entry.seal(seq, kind, TS, payload, "ab" * 32)
     digest, line = seal_line(seq, kind, TS, canonical_json(payload), "ab" * 32)
-    assert digest == reference.hash
+    assert digest == reference.hash == seal_hash(seq, kind, TS, canonical_json(payload), "ab" * 32)
     assert line == reference.line()
     assert canonical_line(orjson.loads(line)) == line  # what the verifier re-derives

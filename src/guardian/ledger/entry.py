@@ -199,7 +199,21 @@ def seal_line(
     re-encoding it: the writer thread seals every entry while holding the write lock. RFC 8785 members
     are sorted (hash < kind < payload < prev_hash < seq < ts) and `kind`/`ts` never need escaping.
     """
-    body = b"".join(
+    body = _spliced_body(seq, kind, ts, payload_json, prev_hash)
+    digest = hashlib.sha256(ENTRY_DOMAIN + body).hexdigest()
+    return digest, b'{"hash":"' + digest.encode() + b'",' + body[1:] + b"\n"
+
+
+def seal_hash(seq: int, kind: str, ts: str, payload_json: bytes, prev_hash: str) -> str:
+    """`seal_line`'s hash alone, for a store that keeps no line (the in-memory one)."""
+    return hashlib.sha256(
+        ENTRY_DOMAIN + _spliced_body(seq, kind, ts, payload_json, prev_hash)
+    ).hexdigest()
+
+
+def _spliced_body(seq: int, kind: str, ts: str, payload_json: bytes, prev_hash: str) -> bytes:
+    """RFC 8785 bytes of the entry without its hash, from a payload already in canonical JSON."""
+    return b"".join(
         (
             b'{"kind":"',
             kind.encode(),
@@ -214,5 +228,3 @@ def seal_line(
             b'"}',
         )
     )
-    digest = hashlib.sha256(ENTRY_DOMAIN + body).hexdigest()
-    return digest, b'{"hash":"' + digest.encode() + b'",' + body[1:] + b"\n"

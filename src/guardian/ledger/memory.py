@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from guardian.core.clock import SYSTEM_CLOCK, Clock
-from guardian.ledger.entry import GENESIS_HASH, Entry, EntryError, check_kind, seal_line
+from guardian.ledger.entry import GENESIS_HASH, Entry, EntryError, check_kind, seal_hash
 from guardian.ledger.errors import DuplicateEntry
 
 
@@ -41,7 +41,7 @@ class MemoryLedger:
                 entry = Entry.seal(seq, kind, ts, payload, prev, has_float=has_float)
             else:
                 entry = Entry(
-                    seq, kind, ts, payload, prev, seal_line(seq, kind, ts, payload_json, prev)[0]
+                    seq, kind, ts, payload, prev, seal_hash(seq, kind, ts, payload_json, prev)
                 )
             self._entries.append(entry)
             if key is not None:

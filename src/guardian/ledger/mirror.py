@@ -3,8 +3,8 @@
 The store is the source of truth; the mirror trails it by at most the batch being written. Every
 write takes an exclusive `flock`, looks at the file's tail (cached while the file size is what this
 process last left), cuts a torn last line, re-appends whatever the store has that the file lacks,
-then appends the new lines (the fdatasync comes from `sync_handle`, before any caller is
-acknowledged). So several processes can share one mirror, a crash
+then appends the new lines (their fdatasync is the caller's, through `sync_handle`; repairs are
+synced at once). So several processes can share one mirror, a crash
 between the database commit and the mirror write heals on the next write, and opening is the
 same operation with nothing new to add (`reconcile`).
 """
@@ -96,12 +96,10 @@ class JsonlMirror:
         line the store does not have, so a file ahead of it really means the store lost data."""
         return self._write([], fill, head=head)
 
-    def append(
-        self, records: Sequence[tuple[int, bytes]], fill: Fill, *, sync: bool = True
-    ) -> MirrorRepair:
+    def append(self, records: Sequence[tuple[int, bytes]], fill: Fill) -> MirrorRepair:
         """Append newly committed records (ascending keys), first re-appending any the file lacks.
-        With `sync=False` the caller must call `sync()` before acknowledging them."""
-        return self._write(records, fill, sync=sync)
+        The new lines are not synced here: run `sync_handle()`'s step for that."""
+        return self._write(records, fill)
 
     def sync_handle(self) -> Callable[[], None]:
         """A one-shot fdatasync of everything written so far, safe to run on another thread
@@ -124,7 +122,6 @@ class JsonlMirror:
         fill: Fill,
         *,
         head: Head | None = None,
-        sync: bool = True,
     ) -> MirrorRepair:
         if self._fd < 0:
             raise MirrorError(f"mirror {self.path} is closed")
@@ -133,7 +130,7 @@ class JsonlMirror:
         fcntl.flock(self._fd, fcntl.LOCK_EX)
         try:
             head_key, head_hash = head() if head is not None else (None, None)
-            self._write_locked(repair, records, fill, head_key, head_hash, sync)
+            self._write_locked(repair, records, fill, head_key, head_hash)
         finally:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
         if repair.torn_bytes or (repair and head is not None):
@@ -149,7 +146,6 @@ class JsonlMirror:
         fill: Fill,
         head_key: int | None,
         head_hash: str | None,
-        sync: bool,
     ) -> None:
         self._read_tail(repair)
         target = head_key if head_key is not None else (records[-1][0] if records else 0)
@@ -179,7 +175,7 @@ class JsonlMirror:
             return
         self._check_link(lines[0][1])
         write_all(self._fd, b"".join(line for _, line in lines))
-        if sync or missing:  # repairs are made durable at once
+        if missing:  # repairs are made durable at once
             os.fdatasync(self._fd)
         repair.appended = len(missing)
         if missing:

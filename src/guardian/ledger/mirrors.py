@@ -38,16 +38,16 @@ class Mirrors:
         self, path: Path, entries: tuple[Head, Fill], checkpoints: tuple[Head, Fill] | None
     ) -> list[MirrorRepair]:
         """Open the mirror files and bring them level with the store (`checkpoints`: None when
-        the store signs none and has no checkpoint file)."""
+        the store signs none and has no checkpoint file: then there is no checkpoint mirror)."""
         self.entries = JsonlMirror(path)
         self._fill_entries = entries[1]
         repairs = [self.entries.reconcile(*entries)]
-        cp_path = checkpoints_path(path)
-        if checkpoints is not None or cp_path.exists():
-            self.checkpoints = JsonlMirror(cp_path, key_field="tree_size", chained=False)
-            if checkpoints is not None:
-                self._fill_checkpoints = checkpoints[1]
-                repairs.append(self.checkpoints.reconcile(*checkpoints))
+        if checkpoints is not None:
+            self.checkpoints = JsonlMirror(
+                checkpoints_path(path), key_field="tree_size", chained=False
+            )
+            self._fill_checkpoints = checkpoints[1]
+            repairs.append(self.checkpoints.reconcile(*checkpoints))
         if self._mode == "background":
             self._syncer = MirrorSyncer()
         return [r for r in repairs if r]
@@ -58,10 +58,10 @@ class Mirrors:
         syncs: list[Callable[[], None]] = []
         try:
             if self.entries is not None and lines and self._fill_entries is not None:
-                self.entries.append(lines, self._fill_entries, sync=False)
+                self.entries.append(lines, self._fill_entries)
                 syncs.append(self.entries.sync_handle())
             if self.checkpoints is not None and checkpoint_lines and self._fill_checkpoints:
-                self.checkpoints.append(checkpoint_lines, self._fill_checkpoints, sync=False)
+                self.checkpoints.append(checkpoint_lines, self._fill_checkpoints)
                 syncs.append(self.checkpoints.sync_handle())
         except (OSError, MirrorError) as exc:
             for one in syncs:  # release the duplicated descriptors
