@@ -3,7 +3,8 @@
 An agent with a database tool can write, exfiltrate or stall the database with one query.
 The query is parsed with sqlglot (never pattern-matched: LIMIT in a comment is not a
 LIMIT) and judged against the caller's sensitivity map. Parsing dominates the cost, so
-the policy-independent facts of a query are cached per (query, dialect).
+the policy-independent facts of a query are cached per shape (its tokens, literal values
+left out: analyzers/sql_shape.py).
 """
 
 from __future__ import annotations
@@ -26,8 +27,6 @@ __all__ = [
 
 #: Longer queries (in characters) are refused with `input_too_large` before parsing.
 MAX_SQL_CHARS = 256 * 1024
-#: Queries up to this length have their parse facts cached (LRU, 512 entries).
-_CACHE_MAX_CHARS = 8192
 
 SQL_SENSITIVE_TABLE = "sql_sensitive_table"
 SQL_SENSITIVE_COLUMN = "sql_sensitive_column"
@@ -65,15 +64,8 @@ def check_sql(
     if isinstance(policy, Finding):
         return Verdict.of((policy,))
     assert isinstance(query, str)  # text_problem rejects anything else
-    facts = (
-        _cached_extract(query, dialect)
-        if len(query) <= _CACHE_MAX_CHARS
-        else extract(query, dialect)
-    )
+    facts = extract(query, dialect)
     return Verdict.of((*facts.findings, *_judge(facts, policy)))
-
-
-_cached_extract = lru_cache(maxsize=512)(extract)
 
 
 def _judge(facts: QueryFacts, policy: _Policy) -> list[Finding]:

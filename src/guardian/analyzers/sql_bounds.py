@@ -32,7 +32,7 @@ def _returns_sets(select: exp.Select) -> bool:
     return False
 
 
-def _limit(node: exp.Expr) -> int | None:
+def _limit(node: exp.Expr, read: list[exp.Literal]) -> int | None:
     limit = node.args.get("limit")
     if isinstance(limit, exp.Fetch):
         count = limit.args.get("count")
@@ -46,6 +46,7 @@ def _limit(node: exp.Expr) -> int | None:
     else:
         return None
     if isinstance(value, exp.Literal) and not value.is_string and str(value.this).isdigit():
+        read.append(value)
         return int(value.this)
     return None  # LIMIT ALL, LIMIT $1, expressions: not a usable bound
 
@@ -62,8 +63,8 @@ def _pure_aggregate(select: exp.Select) -> bool:
     return True
 
 
-def _bound(node: exp.Expr) -> int | None:
-    limit = _limit(node)
+def _bound(node: exp.Expr, read: list[exp.Literal]) -> int | None:
+    limit = _limit(node, read)
     inner: int | None
     if isinstance(node, exp.Select):
         bounded = (
@@ -73,9 +74,9 @@ def _bound(node: exp.Expr) -> int | None:
         )
         inner = 0 if bounded else None
     elif isinstance(node, exp.Subquery):
-        inner = _bound(node.this)
+        inner = _bound(node.this, read)
     elif isinstance(node, exp.SetOperation):
-        left, right = _bound(node.left), _bound(node.right)
+        left, right = _bound(node.left, read), _bound(node.right, read)
         inner = None if left is None or right is None else left + right
     elif isinstance(node, exp.Values):
         inner = len(node.expressions)
@@ -86,9 +87,10 @@ def _bound(node: exp.Expr) -> int | None:
     return inner if limit is None else min(inner, limit)
 
 
-def row_bound(node: exp.Expr) -> int | None:
-    """The most rows `node` can return (0 when a WHERE bounds it), None when unbounded."""
+def row_bound(node: exp.Expr, read: list[exp.Literal] | None = None) -> int | None:
+    """The most rows `node` can return (0 when a WHERE bounds it), None when unbounded.
+    The count literals it went by are added to `read`."""
     try:
-        return _bound(node)
+        return _bound(node, [] if read is None else read)
     except RecursionError:  # a chain of thousands of UNIONs: treat as unbounded
         return None

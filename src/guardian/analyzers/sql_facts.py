@@ -1,7 +1,8 @@
 """From SQL text to the facts the SQL policy needs, read off sqlglot's syntax tree.
 
-Facts do not depend on the caller's sensitivity map or row limit, so they can be cached
-per (query, dialect) and judged cheaply against any policy. Anything the walker does not
+Facts do not depend on the caller's sensitivity map or row limit, nor (mostly) on the values
+of the query's literals, so they are cached per query shape (analyzers/sql_shape.py) and
+judged cheaply against any policy. Anything the walker does not
 positively recognise as a read fails closed: unknown statement kinds and unparsed
 `Command` nodes are writes, unqualified columns may belong to any table in scope.
 """
@@ -12,10 +13,13 @@ import logging
 import re
 from dataclasses import dataclass
 
+from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
+from sqlglot.tokenizer_core import Token
 
 from guardian.analyzers.sql_bounds import row_bound
-from guardian.analyzers.sql_parse import parse
+from guardian.analyzers.sql_parse import parse_tokens, tokenize
+from guardian.analyzers.sql_shape import SHAPES, cacheable, shape_of
 from guardian.analyzers.sql_walk import READ_ROOTS, ColumnRef, Walker
 from guardian.analyzers.verdict import Finding
 
@@ -23,6 +27,8 @@ __all__ = ["MAX_SQL_NESTING", "ColumnRef", "QueryFacts", "extract"]
 
 #: Deeper parenthesis nesting is refused before parsing (sqlglot's parser recurses per level).
 MAX_SQL_NESTING = 128
+#: Longer queries (in characters) are parsed every time: their shapes are not cached.
+MAX_SHAPE_CHARS = 8192
 
 SQL_PARSE_ERROR = "sql_parse_error"
 SQL_MULTIPLE_STATEMENTS = "sql_multiple_statements"
@@ -54,11 +60,40 @@ class QueryFacts:
 
 
 def extract(query: str, dialect: str) -> QueryFacts:
-    """Parse `query` and collect its facts; never raises for bad SQL."""
+    """The facts of `query`: its shape's if known, else parsed; never raises for bad SQL."""
     if query.count("(") > MAX_SQL_NESTING and _nesting(query) > MAX_SQL_NESTING:
         return _failed(f"parentheses nest deeper than {MAX_SQL_NESTING} levels")
     try:
-        parsed = parse(query, dialect)
+        tokens = tokenize(query, dialect)
+    except TokenError:
+        return _failed("does not tokenize (unterminated string, quote or comment?)")
+    if len(query) > MAX_SHAPE_CHARS:
+        return _parsed(tokens, query, dialect)
+    shape, left_out = shape_of(tokens)
+    known = SHAPES.get(dialect, shape)
+    if known is not None:
+        return known
+    statements = _statements(tokens, query, dialect)
+    if isinstance(statements, QueryFacts):
+        return statements
+    walker, bounding = Walker(), list[exp.Literal]()
+    facts = _facts(statements, walker, bounding)
+    if cacheable(left_out, walker.literals, bounding):
+        SHAPES.put(dialect, shape, facts)
+    return facts
+
+
+def _parsed(tokens: list[Token], query: str, dialect: str) -> QueryFacts:
+    statements = _statements(tokens, query, dialect)
+    if isinstance(statements, QueryFacts):
+        return statements
+    return _facts(statements, Walker(), [])
+
+
+def _statements(tokens: list[Token], query: str, dialect: str) -> list[exp.Expr] | QueryFacts:
+    """The parsed statements, or the facts of a query that does not parse."""
+    try:
+        parsed = parse_tokens(tokens, query, dialect)
     except ParseError as exc:
         first = exc.errors[0] if exc.errors else {}
         where = f" at line {first.get('line')}, column {first.get('col')}" if first else ""
@@ -71,7 +106,11 @@ def extract(query: str, dialect: str) -> QueryFacts:
     statements = [s for s in parsed if s is not None]
     if not statements:
         return _failed("holds no statement")
-    walker = Walker()
+    return statements
+
+
+def _facts(statements: list[exp.Expr], walker: Walker, bounding: list[exp.Literal]) -> QueryFacts:
+    """Walk the statements; `bounding` gets the literals the row bound was read from."""
     if len(statements) > 1:
         walker.findings.append(
             Finding.deny(
@@ -81,7 +120,7 @@ def extract(query: str, dialect: str) -> QueryFacts:
     bounds: list[int | None] = []
     for statement in statements:
         walker.statement(statement)
-        bounds.append(row_bound(statement) if isinstance(statement, READ_ROOTS) else 0)
+        bounds.append(row_bound(statement, bounding) if isinstance(statement, READ_ROOTS) else 0)
     return QueryFacts(
         tuple(walker.findings),
         tuple(dict.fromkeys(walker.tables)),

@@ -51,6 +51,7 @@ class Walker:
         self.tables: list[str] = []
         self.columns: list[ColumnRef] = []
         self.stars: list[str] = []
+        self.literals: list[exp.Literal] = []  # for the shape cache's soundness test
         # id of a WITH -> (scope, CTEs visible, CTE name -> index) where its owner stands
         self._owners: dict[int, tuple[Scope | None, Ctes, dict[str, int]]] = {}
 
@@ -62,9 +63,9 @@ class Walker:
         # CTEs it is resolved in, so no node looks at its ancestors. About half of all
         # nodes are names and literals, never visited; of the rest only a few kinds do
         # more than a dict lookup.
-        kinds, leaves, expr = KINDS, LEAVES, exp.Expr
+        kinds, leaves, expr, literal = KINDS, LEAVES, exp.Expr, exp.Literal
         todo: _Todo = [(root, None, NO_CTES)]
-        pop, push = todo.pop, todo.append
+        pop, push, seen = todo.pop, todo.append, self.literals.append
         while todo:
             node, scope, ctes = pop()
             kind = kinds.get(type(node))
@@ -94,14 +95,16 @@ class Walker:
             for value in reversed(node.args.values()):  # pushed last first: pop first first
                 if type(value) is list:
                     for child in reversed(value):
-                        if isinstance(child, expr) and (
-                            type(child) not in leaves or isinstance(child.this, expr)
-                        ):
-                            push((child, scope, ctes))
-                elif isinstance(value, expr) and (
-                    type(value) not in leaves or isinstance(value.this, expr)
-                ):
-                    push((value, scope, ctes))
+                        if isinstance(child, expr):
+                            if type(child) not in leaves or isinstance(child.this, expr):
+                                push((child, scope, ctes))
+                            elif type(child) is literal:
+                                seen(child)
+                elif isinstance(value, expr):
+                    if type(value) not in leaves or isinstance(value.this, expr):
+                        push((value, scope, ctes))
+                    elif type(value) is literal:
+                        seen(value)
 
     def _scoped(
         self, node: exp.Expr, kind: int, scope: Scope | None, ctes: Ctes
