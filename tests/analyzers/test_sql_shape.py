@@ -140,3 +140,18 @@ def test_the_cache_is_bounded_and_drops_the_oldest() -> None:
         cache.put("postgres", (n,), QueryFacts(tables=(f"t{n}",)))
     assert len(cache) == 2
     assert ("postgres", (0,)) not in cache._facts
+
+
+def test_tokens_that_touch_make_another_shape() -> None:
+    """sqlglot reads touching tokens as one in places (`tbl*`, `x.1a`): spacing is shape."""
+    touching, _ = shape_of(tokenize("SELECT a.b FROM t", "postgres"))
+    apart, _ = shape_of(tokenize("SELECT a. b FROM t", "postgres"))
+    assert touching != apart
+
+
+def test_a_number_read_as_a_name_is_not_left_out() -> None:
+    sensitive = {"t": ["2"]}
+    assert _cached("SELECT t.1 FROM t WHERE id = 1", sensitive=sensitive)[0] == "ALLOW"
+    assert _cached("SELECT t.2 FROM t WHERE id = 1", sensitive=sensitive)[1] == (
+        "sql_sensitive_column",
+    )

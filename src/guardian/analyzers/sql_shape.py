@@ -6,7 +6,7 @@ benchmark machine, its tokenizer ~45 µs), while the facts the check judges (tab
 columns, writes, calls, row bound) do not depend on the values of string and number
 literals, with two exceptions: sqlglot makes names out of some strings (`FROM 'users'`,
 `AS 'u'`), and a LIMIT or FETCH count bounds the rows. So facts are cached per shape: the
-token types and texts, with the texts of STRING and NUMBER tokens left out, except for
+token types, texts and spacing, with the texts of STRING and NUMBER tokens left out, except for
 numbers just after LIMIT, FETCH, FIRST, NEXT or TOP. A shape is cached only once its parse
 has shown that neither exception reached a left-out literal (`cacheable`): each became a
 Literal node of its own and none bounds the rows. The cache holds no literal values, so no
@@ -27,8 +27,9 @@ if TYPE_CHECKING:
 
 __all__ = ["SHAPES", "Shape", "ShapeCache", "cacheable", "shape_of"]
 
-#: Token types, then token texts, in order: texts are `str` and types are not, so the
-#: flat sequence reads back unambiguously.
+#: Per token its type (as `~type` when no space separates it from the one before, which
+#: the parser sometimes reads as one name) and, unless left out, its text. Types are ints and
+#: texts `str`, so the flat sequence reads back unambiguously.
 Shape = tuple[object, ...]
 
 _LEFT_OUT = frozenset({TokenType.STRING, TokenType.NUMBER})
@@ -46,9 +47,11 @@ def shape_of(tokens: Sequence[Token]) -> tuple[Shape, list[Token]]:
     left_out: list[Token] = []
     leave = left_out.append
     before = last = None
+    end = -2
     for token in tokens:
         kind = token.token_type
-        add(kind)
+        add(~kind if token.start == end + 1 else kind)  # sqlglot reads some tokens as one
+        end = token.end
         if kind not in _LEFT_OUT or (
             kind is _NUMBER and (last in _BOUNDING or before in _BOUNDING)
         ):
@@ -65,18 +68,26 @@ def cacheable(
     """True when facts read off a parse hold for every query of the same shape.
 
     `literals` are the tree's Literal nodes and `bounding` those a LIMIT/FETCH count was
-    read from (the only literal values the facts use). Every left-out token must have
-    become a Literal of its own, at its own position, so none was made into a name or
-    anything else, and none may bound the rows. A Literal without a position fails the
+    read from. Every left-out token must have become a Literal of its own, at its own
+    position, so none was made into a name or anything else; and none may bound the rows or
+    stand where the walk reads a name (`SELECT t.1`). A Literal without a position fails the
     test, and a false answer only costs the cache a shape.
     """
     if not left_out:
         return True
-    kept = {literal.meta.get("start") for literal in literals}
+    kept = {literal.meta.get("start") for literal in literals if not _named(literal)}
     for literal in bounding:
         kept.discard(literal.meta.get("start"))
     kept.discard(None)
     return all(token.start in kept for token in left_out)
+
+
+#: Nodes whose literal children are names to the SQL walk (`t.1` is column "1" of t).
+_NAMING = (exp.Column, exp.Table, exp.TableAlias, exp.Dot, exp.CTE)
+
+
+def _named(literal: exp.Literal) -> bool:
+    return isinstance(literal.parent, _NAMING) or literal.arg_key == "alias"
 
 
 class ShapeCache:
