@@ -105,7 +105,7 @@ class Guardian:
         self._guard = Guard(
             _as_policy(policy), self.ledger, MemoryRateCounter(),
             checks=[ANALYZER_CHECK, self.scopes.as_check()], clock=clock, approvals=self.approvals,
-            gate=self.pauses.gate, reserve=self._reserve,
+            gate=self.pauses.gate, reserve=self.budgets.reserve_intent,
         )  # fmt: skip
 
     @property
@@ -185,9 +185,6 @@ class Guardian:
                 )
             service: GuardianService = self.__dict__["interventions"]
             return service
-
-    def _reserve(self, intent: Intent, decision_id: str) -> str | None:
-        return self.budgets.reserve(intent.actor, intent.session_id, decision_id, intent.metadata)
 
     # -- approvals --------------------------------------------------------------------------------
 

@@ -36,7 +36,7 @@ def test_spliced_payload_is_rfc8785(
     intent = Intent.create(actor, action, target, params, {"note": message}, "s-\uff5e", None)
     reasons = (Reason("rule_matched", message), Reason("x", "\U0001f600"))
     payload = decision_payload(
-        "d-1", intent, "sha256:ab", decision, "r-1", reasons, "sha256:cd",
+        "d-1", intent.to_dict(), "sha256:ab", decision, "r-1", reasons, "sha256:cd",
         Principal.for_agent(actor), links,
     )  # fmt: skip
     assert canonical_decision_payload(payload, check_size(intent)) == rfc8785.dumps(payload)

@@ -92,3 +92,19 @@ def test_seal_line_equals_entry_seal(payload: dict[str, Any], seq: int, kind: st
     assert digest == reference.hash == seal_hash(seq, kind, TS, canonical_json(payload), "ab" * 32)
     assert line == reference.line()
     assert canonical_line(orjson.loads(line)) == line  # what the verifier re-derives
+
+
+def test_entry_is_still_a_frozen_dataclass() -> None:
+    import dataclasses
+    import pickle
+
+    entry = Entry(seq=1, kind="decision", ts=TS, payload={"a": 1}, prev_hash=GENESIS_HASH, hash="h")
+    assert entry == Entry(1, "decision", TS, {"a": 1}, GENESIS_HASH, "h")
+    assert [f.name for f in dataclasses.fields(entry)] == list(entry.to_dict())
+    assert dataclasses.replace(entry, seq=2).seq == 2 and entry.seq == 1
+    assert pickle.loads(pickle.dumps(entry)) == entry
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        entry.seq = 3  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        Entry(1, "decision", TS, {}, GENESIS_HASH)  # type: ignore[call-arg]
+    assert repr(entry).startswith("Entry(seq=1, kind='decision'")

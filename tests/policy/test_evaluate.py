@@ -192,3 +192,34 @@ def test_denies_outright() -> None:
     assert not compiled.denies_outright("a", "admin", Principal("g", "guardian", 4))
     assert compiled.denies_outright("limited", "write")
     assert not compiled.denies_outright("limited", "read_file")
+
+
+def test_now_may_be_a_function_called_only_for_a_rate_limit() -> None:
+    from guardian.core.intent import Intent
+    from guardian.core.principal import Principal
+    from guardian.policy.evaluate import CompiledPolicy
+    from guardian.policy.load import load_policy
+    from guardian.policy.ratelimit import MemoryRateCounter
+
+    compiled = CompiledPolicy(load_policy([
+        {"id": "r", "action": "search", "effect": "ALLOW", "rate_limit": {"max": 1, "window": "60s"}},
+        {"id": "all", "effect": "ALLOW"},
+    ]))  # fmt: skip
+    calls: list[float] = []
+
+    def now() -> float:
+        calls.append(1000.0)
+        return 1000.0
+
+    counter, reference = MemoryRateCounter(), MemoryRateCounter()
+    for action in ("read", "search", "search", "read"):
+        intent = Intent.create("a", action)
+        principal = Principal.for_agent("a")
+        lazy = compiled.evaluate(intent, principal, counter, now)
+        assert lazy == compiled.evaluate(intent, principal, reference, 1000.0)
+    assert len(calls) == 2  # the two searches; the reads never read the clock
+
+
+def test_the_system_clock_still_drives_rate_limits_when_read_lazily() -> None:
+    g = Guardian([{"id": "r", "effect": "ALLOW", "rate_limit": {"max": 1, "window": "1h"}}])
+    assert [g.decide("a", "x").decision for _ in range(2)] == ["ALLOW", "DENY"]

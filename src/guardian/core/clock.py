@@ -30,14 +30,13 @@ class SystemClock:
 
     def now_iso(self) -> str:
         # Formatting a datetime costs microseconds on the hot path; the seconds part changes once a
-        # second, so it is cached and only the microseconds are formatted each time.
-        micros = time.time_ns() // 1000
-        second, fraction = divmod(micros, 1_000_000)
+        # second, so it is cached (as a %-template) and only the microseconds are formatted.
+        second, fraction = divmod(time.time_ns() // 1000, 1_000_000)
         cached = self._cached  # one tuple, swapped whole, so threads never mix two seconds
         if cached[0] != second:
             stamp = datetime.fromtimestamp(second, UTC).replace(tzinfo=None)
-            cached = self._cached = (second, stamp.isoformat(timespec="seconds"))
-        return f"{cached[1]}.{fraction:06d}Z"
+            cached = self._cached = (second, stamp.isoformat(timespec="seconds") + ".%06dZ")
+        return cached[1] % fraction
 
     def monotonic(self) -> float:
         return time.monotonic()

@@ -43,14 +43,26 @@ class Intent(NamedTuple):
         task_id: str | None = None,
     ) -> Intent:
         """Validate every field; raise IntentError naming the field (and the path inside it)."""
-        _require_name("actor", actor)
-        _require_name("action", action)
-        target = "" if target is None else target
-        if not isinstance(target, str):
+        # Each test is the cheap exact-type case first; anything else takes the full check, which
+        # raises (in field order) or accepts just as before.
+        if type(actor) is not str or not actor:
+            _require_name("actor", actor)
+        if type(action) is not str or not action:
+            _require_name("action", action)
+        if target is None:
+            target = ""
+        elif not isinstance(target, str):
             raise IntentError(f"target: expected a string, got {type(target).__name__}")
-        for name, value in (("session_id", session_id), ("task_id", task_id)):
-            if value is not None and not isinstance(value, str):
-                raise IntentError(f"{name}: expected a string or null, got {type(value).__name__}")
+        if session_id is not None and not isinstance(session_id, str):
+            raise IntentError(
+                f"session_id: expected a string or null, got {type(session_id).__name__}"
+            )
+        if task_id is not None and not isinstance(task_id, str):
+            raise IntentError(f"task_id: expected a string or null, got {type(task_id).__name__}")
+        if params is None and metadata is None:
+            return cls(actor, action, target, {}, {}, session_id, task_id, False)
+        if type(params) is dict and metadata is None and _is_flat_json(params):
+            return cls(actor, action, target, dict(params), {}, session_id, task_id, False)
         floats: list[bool] = []
         clean_params = _json_object("params", params, floats)
         clean_metadata = _json_object("metadata", metadata, floats)
@@ -142,9 +154,16 @@ def _json_value(value: Any, path: str, depth: int, floats: list[bool]) -> Any:
 
 def check_size(intent: Intent) -> bytes:
     """The intent's canonical bytes, refusing anything over MAX_INTENT_BYTES."""
-    data = intent.canonical()
+    return sized_canonical(intent)[1]
+
+
+def sized_canonical(intent: Intent) -> tuple[dict[str, Any], bytes]:
+    """`intent.to_dict()` and `check_size(intent)` at once: the decision path needs both, and the
+    bytes are encoded from that very dict rather than from a second copy."""
+    as_dict = intent.to_dict()
+    data = canonical_json(as_dict, has_float=intent.has_float)
     if len(data) > MAX_INTENT_BYTES:
         raise IntentError(
             f"intent is {len(data)} bytes in canonical JSON; the limit is {MAX_INTENT_BYTES}"
         )
-    return data
+    return as_dict, data

@@ -148,9 +148,13 @@ class DecisionRecord(Mapping[str, Any]):
                    Decision(payload["decision"]), reasons)  # fmt: skip
 
 
+#: Each verdict's plain string (`Decision.value` is a property, and costs a call per decision).
+_VALUES = {d: d.value for d in Decision}
+
+
 def decision_payload(
     decision_id: str,
-    intent: Intent,
+    intent: dict[str, Any],
     intent_hash: str,
     decision: Decision,
     rule_id: str | None,
@@ -159,11 +163,12 @@ def decision_payload(
     principal: Principal,
     links: dict[str, str] | None = None,
 ) -> dict[str, Any]:
+    """The ledger payload of a decision; `intent` is the intent's `to_dict()`, which it keeps."""
     payload: dict[str, Any] = {
         "decision_id": decision_id,
-        "intent": intent.to_dict(),
+        "intent": intent,
         "intent_hash": intent_hash,
-        "decision": decision.value,
+        "decision": _VALUES[decision],
         "rule_id": rule_id,
         "reasons": [{"code": r.code, "message": r.message} for r in reasons],
         "policy_hash": policy_hash,

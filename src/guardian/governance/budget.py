@@ -22,6 +22,7 @@ from sqlalchemy import Engine, and_, insert, select, update
 from guardian.core.clock import Clock, iso_utc, parse_iso_utc
 from guardian.core.errors import GuardianError
 from guardian.core.ids import new_id
+from guardian.core.intent import Intent
 from guardian.core.principal import Principal
 from guardian.governance.amounts import UNITS, AmountError, parse_amount, show
 from guardian.governance.pause import PauseBoard
@@ -30,6 +31,8 @@ from guardian.storage.control_tables import budgets, reservations
 from guardian.storage.engine import memory_lock
 
 CHARGERS = ("guardian", "admin")
+#: Seconds the set of capped (scope, key) pairs is trusted before it is read again.
+_CAPPED_REFRESH = 0.1
 SYSTEM = Principal("budget", "guardian", 5)
 
 
@@ -154,6 +157,14 @@ class Budgets:
                 self._pause(budget, agent_id)
         return None
 
+    def reserve_intent(self, intent: Intent, decision_id: str) -> str | None:
+        """`reserve` for an intent: the guard's last step for an ALLOW. With no budget anywhere
+        (the cached set of capped keys is fresh and empty) there is nothing to look up."""
+        loaded_at, keys = self._capped
+        if not keys and time.monotonic() - loaded_at <= _CAPPED_REFRESH:
+            return None
+        return self.reserve(intent.actor, intent.session_id, decision_id, intent.metadata)
+
     def settle(self, decision_id: str, actual: dict[str, Any]) -> None:
         """At the receipt: replace each held estimate with the actual cost (calls stay as taken)."""
         spent = _estimate(actual) if actual else {}
@@ -179,7 +190,7 @@ class Budgets:
     def _may_have_budget(self, agent_id: str, session_id: str | None) -> bool:
         """Cheap pre-check on the hot path: the (scope, key) pairs with budgets, cached for 0.1 s."""
         loaded_at, keys = self._capped
-        if time.monotonic() - loaded_at > 0.1:
+        if time.monotonic() - loaded_at > _CAPPED_REFRESH:
             with self._lock, self._engine.connect() as conn:
                 keys = frozenset(
                     (r[0], r[1]) for r in conn.execute(select(budgets.c.scope, budgets.c.key))

@@ -10,16 +10,18 @@ revocation and use is a ledger entry or a ledger-linked decision.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Engine, Row, bindparam, select, update
+from sqlalchemy import Engine, bindparam, select, update
 
 from guardian.core.clock import Clock, iso_utc
 from guardian.core.errors import GuardianError
 from guardian.core.ids import new_id
 from guardian.core.principal import Principal
+from guardian.governance.memory_db import MemoryDB
 from guardian.ledger.store import Ledger
 from guardian.policy.patterns import PatternError, compile_pattern
 from guardian.storage.engine import memory_lock
@@ -69,8 +71,8 @@ class Grant:
         }  # fmt: skip
 
 
-def _from_row(row: Row[Any]) -> Grant:
-    m = row._mapping
+def _from_row(m: Mapping[Any, Any]) -> Grant:
+    """A grant from a row's mapping (SQLAlchemy's `row._mapping`, or the columns zipped)."""
     return Grant(m["id"], m["proposal_id"], m["actor"], m["action"], m["target"], m["created_by"],
                  m["created_at"], m["expires_at"], m["revoked_at"], m["revoked_by"],
                  int(m["uses"] or 0), m["last_used_at"])  # fmt: skip
@@ -87,6 +89,10 @@ _ACTIVE_FOR = (
     )
     .order_by(grants.c.created_at)
 )
+_COLUMNS = tuple(grants.c.keys())
+#: What an in-memory store remembers the absence of (memory_db.py): an unrevoked grant that has
+#: not expired by a time. `use` finds nothing when there is none.
+_LIVE_GRANT = "SELECT 1 FROM grants WHERE revoked_at IS NULL AND expires_at > ? LIMIT 1"
 _COUNT_USE = (
     update(grants)
     .where(grants.c.id == bindparam("gid"))
@@ -115,6 +121,10 @@ class Grants:
         self._clock = clock
         # An in-memory SQLite database is one connection shared by every thread (see proposals.py).
         self._lock: contextlib.AbstractContextManager[Any] = memory_lock(engine)
+        # In memory, the lookup on every ASK runs on the driver connection (memory_db.py).
+        self._memory = MemoryDB.of(engine)
+        if self._memory is not None:
+            self._active_for_sql = self._memory.sql(_ACTIVE_FOR, ("actor", "action", "now"))
 
     def create(self, proposal_id: str | None, actor: str, action: str, target: str, hours: float,
                by: Principal) -> Grant:  # fmt: skip
@@ -133,9 +143,17 @@ class Grants:
     def use(self, actor: str, action: str, target: str) -> Grant | None:
         """The oldest active grant covering this intent, its use counted; None if there is none."""
         now = self._clock.now_iso()
-        with self._lock, self._engine.connect() as conn:
-            params = {"actor": actor, "action": action, "now": now}
-            found = [_from_row(r) for r in conn.execute(_ACTIVE_FOR, params)]
+        memory = self._memory
+        if memory is not None and memory.direct:
+            with self._lock:
+                if memory.lacks("grants", "live grant", _LIVE_GRANT, now):
+                    return None
+                rows = memory.fetch(self._active_for_sql, (actor, action, now))
+            found = [_from_row(dict(zip(_COLUMNS, r, strict=True))) for r in rows]
+        else:
+            with self._lock, self._engine.connect() as conn:
+                params = {"actor": actor, "action": action, "now": now}
+                found = [_from_row(r._mapping) for r in conn.execute(_ACTIVE_FOR, params)]
         for grant in found:
             if compile_pattern(grant.target).matches(target):
                 with self._lock, self._engine.begin() as conn:
@@ -148,7 +166,7 @@ class Grants:
             row = conn.execute(select(grants).where(grants.c.id == grant_id)).first()
         if row is None:
             raise GrantNotFound(f"no grant {grant_id!r}")
-        return _from_row(row)
+        return _from_row(row._mapping)
 
     def recent(self, *, include_inactive: bool = False, limit: int = 500) -> list[Grant]:
         query = select(grants).order_by(grants.c.created_at.desc()).limit(limit)
@@ -156,7 +174,7 @@ class Grants:
             query = query.where(grants.c.revoked_at.is_(None),
                                 grants.c.expires_at > self._clock.now_iso())  # fmt: skip
         with self._lock, self._engine.connect() as conn:
-            return [_from_row(r) for r in conn.execute(query)]
+            return [_from_row(r._mapping) for r in conn.execute(query)]
 
     def revoke(self, grant_id: str, by: Principal) -> Grant:
         """Revoke a grant (compare-and-set, so it is revoked and recorded once)."""

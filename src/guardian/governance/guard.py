@@ -7,15 +7,16 @@ The decision is appended to the ledger before it is returned, so no unrecorded d
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from guardian.core.canonical import sha256_hex
-from guardian.core.clock import SYSTEM_CLOCK, Clock
+from guardian.core.clock import SYSTEM_CLOCK, Clock, SystemClock
 from guardian.core.decision import Decision, Reason
 from guardian.core.ids import new_id
-from guardian.core.intent import Intent, check_size
+from guardian.core.intent import Intent, sized_canonical
 from guardian.core.principal import Principal
 from guardian.core.record import DecisionRecord, canonical_decision_payload, decision_payload
 from guardian.governance.approvals import Approvals
@@ -24,8 +25,10 @@ from guardian.policy.evaluate import CompiledPolicy, Evaluation, RateCounter
 from guardian.policy.model import Policy
 
 
-@dataclass(frozen=True, slots=True)
-class CheckContext:
+class CheckContext(NamedTuple):
+    """What a check sees. A NamedTuple (immutable all the same): one is built per decision, where a
+    frozen dataclass's per-field cost was measurable."""
+
     intent: Intent
     principal: Principal
     policy: Policy
@@ -68,6 +71,7 @@ class Guard:
         self._counter = counter
         self._checks = tuple(checks)
         self._clock = clock
+        self._lazy_now = type(clock) is SystemClock
         self._swap = threading.Lock()
         self._record_policy(policy)
 
@@ -93,9 +97,10 @@ class Guard:
         )
 
     def decide(self, intent: Intent, principal: Principal | None = None) -> DecisionRecord:
-        principal = principal or Principal.for_agent(intent.actor)
-        intent_json = check_size(intent)
-        intent_hash = "sha256:" + sha256_hex(intent_json)
+        if principal is None:
+            principal = Principal.for_agent(intent.actor)
+        as_dict, intent_json = sized_canonical(intent)
+        intent_hash = "sha256:" + _sha256(intent_json).hexdigest()
         compiled = self._compiled
         decision_id = new_id()
         links = None
@@ -103,18 +108,20 @@ class Guard:
         if gated is not None:
             evaluation = gated
         else:
-            evaluation = compiled.evaluate(
-                intent, principal, self._counter, self._clock.now().timestamp()
-            )
-            evaluation = self._run_checks(
-                CheckContext(intent, principal, compiled.policy, evaluation)
-            )
-            if evaluation.decision is Decision.ASK and self._approvals is not None:
+            # The system clock has no side effects, so it is read only if a rate limit asks;
+            # any other clock is read once per decision, as it always was.
+            now = self._seconds if self._lazy_now else self._clock.now().timestamp()
+            evaluation = compiled.evaluate(intent, principal, self._counter, now)
+            if self._checks and evaluation.decision is not _DENY:  # (no check loosens a DENY)
+                evaluation = apply_checks(
+                    self._checks, CheckContext(intent, principal, compiled.policy, evaluation)
+                )
+            if evaluation.decision is _ASK and self._approvals is not None:
                 evaluation, links = self._ask(intent, intent_hash, decision_id, evaluation)
-            if evaluation.decision is Decision.ALLOW and self._reserve is not None:
+            if evaluation.decision is _ALLOW and self._reserve is not None:
                 evaluation = self._reserved(intent, decision_id, evaluation)
         payload = decision_payload(
-            decision_id, intent, intent_hash, evaluation.decision, evaluation.rule_id,
+            decision_id, as_dict, intent_hash, evaluation.decision, evaluation.rule_id,
             evaluation.reasons, compiled.policy.policy_hash, principal, links,
         )  # fmt: skip
         entry = self._ledger.append(
@@ -122,6 +129,9 @@ class Guard:
         )
         return DecisionRecord(payload, entry.seq, entry.ts, entry.hash, entry.prev_hash, intent,
                               principal, evaluation.decision, evaluation.reasons)  # fmt: skip
+
+    def _seconds(self) -> float:
+        return self._clock.now().timestamp()
 
     def _ask(self, intent: Intent, intent_hash: str, decision_id: str,
              evaluation: Evaluation) -> tuple[Evaluation, dict[str, str]]:  # fmt: skip
@@ -163,15 +173,16 @@ class Guard:
             Decision.DENY, evaluation.rule, (*evaluation.reasons, Reason("budget_exhausted", why))
         )
 
-    def _run_checks(self, context: CheckContext) -> Evaluation:
-        return apply_checks(self._checks, context)
+
+_ALLOW, _ASK, _DENY = Decision.ALLOW, Decision.ASK, Decision.DENY
+_sha256 = hashlib.sha256
 
 
 def apply_checks(checks: Sequence[NamedCheck], context: CheckContext) -> Evaluation:
     """Run the checks after the policy step in order; each may only tighten the verdict."""
     evaluation = context.evaluation
     for check in checks:
-        if evaluation.decision is Decision.DENY:
+        if evaluation.decision is _DENY:
             break
         if evaluation is not context.evaluation:
             context = CheckContext(context.intent, context.principal, context.policy, evaluation)

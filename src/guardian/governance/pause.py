@@ -87,8 +87,14 @@ class PauseBoard:
         return pause_reason(self.active(), actor, session_id)
 
     def gate(self, intent: Intent, principal: Principal) -> Evaluation | None:
-        """The first check: DENY `paused` for a paused agent, session, or everything."""
-        return pause_gate(self.active(), intent)
+        """The first check: DENY `paused` for a paused agent, session, or everything.
+
+        `pause_gate(self.active(), intent)`, written out: with nothing paused (the usual case) it
+        is a clock read and an empty-dict test on every decision."""
+        loaded_at, current = self._cache
+        if time.monotonic() - loaded_at > self._refresh:
+            current = self._reload()
+        return pause_gate(current, intent) if current else None
 
     def _reload(self) -> dict[tuple[str, str], str]:
         with self._lock, self._engine.connect() as conn:

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, Row, bindparam, func, select, update
+from sqlalchemy import Engine, bindparam, func, select, update
 
+from guardian.governance.memory_db import MemoryDB
 from guardian.storage.engine import memory_lock
 from guardian.storage.tables import proposals
 
@@ -53,8 +55,8 @@ class Proposal:
         }  # fmt: skip
 
 
-def _from_row(row: Row[Any]) -> Proposal:
-    m = row._mapping
+def _from_row(m: Mapping[Any, Any]) -> Proposal:
+    """A proposal from a row's mapping (SQLAlchemy's `row._mapping`, or the columns zipped)."""
     return Proposal(
         m["id"], m["decision_id"], m["intent_hash"], m["actor"], m["action"], m["target"],
         orjson.loads(m["intent_json"]), m["rule_id"], orjson.loads(m["reasons_json"]),
@@ -75,6 +77,10 @@ _APPROVED_FOR = (
     )
     .order_by(proposals.c.created_at)
 )
+_COLUMNS = tuple(proposals.c.keys())
+#: What an in-memory store remembers the absence of (memory_db.py): an approved proposal that
+#: has not expired by a time. `approved_for` finds nothing when there is none.
+_LIVE_APPROVAL = "SELECT 1 FROM proposals WHERE status = 'approved' AND expires_at > ? LIMIT 1"
 
 
 class ProposalStore:
@@ -90,28 +96,42 @@ class ProposalStore:
         self._write_lock: contextlib.AbstractContextManager[Any] = (
             self._lock if memory else threading.Lock() if sqlite else contextlib.nullcontext()
         )
+        # In memory, the ASK path's statements run on the driver connection (memory_db.py).
+        self._memory = MemoryDB.of(engine)
+        if self._memory is not None:
+            self._insert_sql = self._memory.sql(_INSERT, _COLUMNS)
+            self._approved_for_sql = self._memory.sql(
+                _APPROVED_FOR, ("intent_hash", "status_1", "now")
+            )
 
     @property
     def engine(self) -> Engine:
         return self._engine
 
     def create(self, proposal: Proposal) -> None:
+        row = (  # in _COLUMNS order
+            proposal.id, proposal.decision_id, proposal.intent_hash, proposal.actor,
+            proposal.action, proposal.target, orjson.dumps(proposal.intent).decode(),
+            proposal.rule_id, orjson.dumps(proposal.reasons).decode(),
+            proposal.never_auto_approve, proposal.status, proposal.created_at,
+            proposal.expires_at, None, None, None, None,
+        )  # fmt: skip
+        memory = self._memory
+        if memory is not None and memory.direct and type(proposal.never_auto_approve) is bool:
+            # SQLite has no boolean: SQLAlchemy binds int(value), as here. Only an approved
+            # proposal can falsify "no live approval"; a pending one (every ASK's) keeps it.
+            direct = (*row[:9], int(proposal.never_auto_approve), *row[10:])
+            keeps = () if proposal.status == APPROVED else ("live approval",)
+            with self._write_lock:
+                memory.write(self._insert_sql, direct, "proposals", keeps)
+            return
         with self._write_lock, self._engine.begin() as conn:
-            conn.execute(_INSERT, {
-                "id": proposal.id, "decision_id": proposal.decision_id,
-                "intent_hash": proposal.intent_hash, "actor": proposal.actor,
-                "action": proposal.action, "target": proposal.target,
-                "intent_json": orjson.dumps(proposal.intent).decode(), "rule_id": proposal.rule_id,
-                "reasons_json": orjson.dumps(proposal.reasons).decode(),
-                "never_auto_approve": proposal.never_auto_approve, "status": proposal.status,
-                "created_at": proposal.created_at, "expires_at": proposal.expires_at,
-                "decided_by": None, "decided_at": None, "decision_reason": None, "used_by": None,
-            })  # fmt: skip
+            conn.execute(_INSERT, dict(zip(_COLUMNS, row, strict=True)))
 
     def get(self, proposal_id: str) -> Proposal | None:
         with self._lock, self._engine.connect() as conn:
             row = conn.execute(_GET, {"pid": proposal_id}).first()
-        return _from_row(row) if row is not None else None
+        return _from_row(row._mapping) if row is not None else None
 
     def recent(
         self, status: str | None = None, limit: int = 100, *, actor: str | None = None
@@ -122,7 +142,7 @@ class ProposalStore:
         if actor is not None:
             query = query.where(proposals.c.actor == actor)
         with self._lock, self._engine.connect() as conn:
-            return [_from_row(r) for r in conn.execute(query)]
+            return [_from_row(r._mapping) for r in conn.execute(query)]
 
     def count(self, status: str) -> int:
         query = select(func.count()).select_from(proposals).where(proposals.c.status == status)
@@ -141,9 +161,16 @@ class ProposalStore:
 
     def approved_for(self, intent_hash: str, now: str) -> list[Proposal]:
         """Approved, unused, unexpired proposals for exactly this intent, oldest first."""
+        memory = self._memory
+        if memory is not None and memory.direct:
+            with self._lock:
+                if memory.lacks("proposals", "live approval", _LIVE_APPROVAL, now):
+                    return []
+                found = memory.fetch(self._approved_for_sql, (intent_hash, APPROVED, now))
+            return [_from_row(dict(zip(_COLUMNS, r, strict=True))) for r in found]
         with self._lock, self._engine.connect() as conn:
             rows = conn.execute(_APPROVED_FOR, {"intent_hash": intent_hash, "now": now})
-            return [_from_row(r) for r in rows]
+            return [_from_row(r._mapping) for r in rows]
 
     def overdue(self, now: str, limit: int = 1000) -> list[Proposal]:
         query = (
@@ -152,4 +179,4 @@ class ProposalStore:
             .limit(limit)
         )
         with self._lock, self._engine.connect() as conn:
-            return [_from_row(r) for r in conn.execute(query)]
+            return [_from_row(r._mapping) for r in conn.execute(query)]
