@@ -152,7 +152,7 @@ def test_an_approval_is_used_once_by_racing_threads(g: Guardian) -> None:
         t.start()
     for t in threads:
         t.join()
-    assert sorted(used, key=str) == [asked.proposal_id] + [None] * 7
+    assert used.count(asked.proposal_id) == 1 and used.count(None) == 7
     assert g.verify_ledger().ok
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any, NamedTuple
 
+import orjson
+
 from guardian.core.canonical import canonical_json, sha256_hex
 from guardian.core.errors import IntentError
 
@@ -59,10 +61,11 @@ class Intent(NamedTuple):
             )
         if task_id is not None and not isinstance(task_id, str):
             raise IntentError(f"task_id: expected a string or null, got {type(task_id).__name__}")
+        # The common shapes, built without the NamedTuple's own (Python-level) __new__.
         if params is None and metadata is None:
-            return cls(actor, action, target, {}, {}, session_id, task_id, False)
+            return _new(cls, (actor, action, target, {}, {}, session_id, task_id, False))
         if type(params) is dict and metadata is None and _is_flat_json(params):
-            return cls(actor, action, target, dict(params), {}, session_id, task_id, False)
+            return _new(cls, (actor, action, target, dict(params), {}, session_id, task_id, False))
         floats: list[bool] = []
         clean_params = _json_object("params", params, floats)
         clean_metadata = _json_object("metadata", metadata, floats)
@@ -88,6 +91,9 @@ class Intent(NamedTuple):
     def intent_hash(self) -> str:
         """Binds approvals and receipts to exactly this intent, params included."""
         return "sha256:" + sha256_hex(check_size(self))
+
+
+_new = tuple.__new__
 
 
 def _require_name(name: str, value: object) -> None:
@@ -161,7 +167,13 @@ def sized_canonical(intent: Intent) -> tuple[dict[str, Any], bytes]:
     """`intent.to_dict()` and `check_size(intent)` at once: the decision path needs both, and the
     bytes are encoded from that very dict rather than from a second copy."""
     as_dict = intent.to_dict()
-    data = canonical_json(as_dict, has_float=intent.has_float)
+    data = None
+    if not intent.has_float:  # canonical_json's own first step, without two calls
+        data = orjson.dumps(as_dict, option=orjson.OPT_SORT_KEYS)
+        if not data.isascii():
+            data = None
+    if data is None:
+        data = canonical_json(as_dict, has_float=intent.has_float)
     if len(data) > MAX_INTENT_BYTES:
         raise IntentError(
             f"intent is {len(data)} bytes in canonical JSON; the limit is {MAX_INTENT_BYTES}"

@@ -164,13 +164,18 @@ def decision_payload(
     links: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The ledger payload of a decision; `intent` is the intent's `to_dict()`, which it keeps."""
+    if len(reasons) == 1:  # the usual case, without a comprehension's own frame
+        (only,) = reasons
+        listed = [{"code": only.code, "message": only.message}]
+    else:
+        listed = [{"code": r.code, "message": r.message} for r in reasons]
     payload: dict[str, Any] = {
         "decision_id": decision_id,
         "intent": intent,
         "intent_hash": intent_hash,
         "decision": _VALUES[decision],
         "rule_id": rule_id,
-        "reasons": [{"code": r.code, "message": r.message} for r in reasons],
+        "reasons": listed,
         "policy_hash": policy_hash,
         "principal": principal.to_dict(),
     }

@@ -113,9 +113,8 @@ class Guard:
             now = self._seconds if self._lazy_now else self._clock.now().timestamp()
             evaluation = compiled.evaluate(intent, principal, self._counter, now)
             if self._checks and evaluation.decision is not _DENY:  # (no check loosens a DENY)
-                evaluation = apply_checks(
-                    self._checks, CheckContext(intent, principal, compiled.policy, evaluation)
-                )
+                context = _new(CheckContext, (intent, principal, compiled.policy, evaluation))
+                evaluation = apply_checks(self._checks, context)
             if evaluation.decision is _ASK and self._approvals is not None:
                 evaluation, links = self._ask(intent, intent_hash, decision_id, evaluation)
             if evaluation.decision is _ALLOW and self._reserve is not None:
@@ -176,6 +175,7 @@ class Guard:
 
 _ALLOW, _ASK, _DENY = Decision.ALLOW, Decision.ASK, Decision.DENY
 _sha256 = hashlib.sha256
+_new = tuple.__new__  # a NamedTuple without its Python-level __new__
 
 
 def apply_checks(checks: Sequence[NamedCheck], context: CheckContext) -> Evaluation:

@@ -21,7 +21,7 @@ from guardian.ledger.errors import DuplicateEntry
 class MemoryLedger:
     def __init__(self, clock: Clock = SYSTEM_CLOCK) -> None:
         self._entries: list[Entry] = []
-        self._by_decision: dict[tuple[str, str], Entry] = {}
+        self._by_decision: dict[str, dict[str, Entry]] = {}  # kind -> decision_id -> entry
         self._lock = threading.Lock()
         self._clock = clock
 
@@ -39,9 +39,11 @@ class MemoryLedger:
         if not isinstance(payload, dict):
             raise EntryError(f"payload must be an object, got {type(payload).__name__}")
         decision_id = payload.get("decision_id")
-        key = (kind, decision_id) if isinstance(decision_id, str) else None
+        if not isinstance(decision_id, str):
+            decision_id = None
         with self._lock:
-            if once_per_decision and key is not None and key in self._by_decision:
+            index = self._by_decision.get(kind)
+            if once_per_decision and index is not None and decision_id in index:
                 raise DuplicateEntry(f"a {kind} entry for decision {decision_id} already exists")
             prev = self._entries[-1].hash if self._entries else GENESIS_HASH
             seq, ts = len(self._entries) + 1, self._clock.now_iso()
@@ -52,13 +54,16 @@ class MemoryLedger:
                     seq, kind, ts, payload, prev, seal_hash(seq, kind, ts, payload_json, prev)
                 )
             self._entries.append(entry)
-            if key is not None:
-                self._by_decision.setdefault(key, entry)
+            if decision_id is not None:
+                if index is None:
+                    index = self._by_decision[kind] = {}
+                index.setdefault(decision_id, entry)
             return entry
 
     def find(self, kind: str, decision_id: str) -> Entry | None:
         with self._lock:
-            return self._by_decision.get((kind, decision_id))
+            index = self._by_decision.get(kind)
+            return None if index is None else index.get(decision_id)
 
     def entries(self, after: int = 0) -> Iterator[Entry]:
         with self._lock:

@@ -92,6 +92,8 @@ class CompiledPolicy:
                 except ConditionError as exc:
                     message = f"condition of rule {rule.id!r} failed: {exc}"
                     return Evaluation(Decision.DENY, rule, (Reason("condition_error", message),))
+            if rule.rate_limit is None:
+                return self._verdicts[rule.id]
             return self._matched(rule, intent, counter, now)
         return NO_MATCH
 
