@@ -1,4 +1,7 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
+
+from hypothesis import given
+from hypothesis import strategies as st
 
 from guardian.core.clock import SystemClock, iso_utc, parse_iso_utc
 
@@ -17,3 +20,18 @@ def test_system_clock_fast_iso_agrees_with_now() -> None:
     after = clock.now()
     assert text.endswith("Z") and len(text) == 27
     assert before - timedelta(seconds=1) <= parse_iso_utc(text) <= after + timedelta(seconds=1)
+
+
+zones = st.integers(-23 * 60, 23 * 60).map(lambda m: timezone(timedelta(minutes=m)))
+
+
+@given(
+    moment=st.datetimes(
+        min_value=datetime(2, 1, 1), max_value=datetime(9998, 12, 30),
+        timezones=st.none() | st.just(UTC) | zones,
+    )
+)  # fmt: skip
+def test_iso_utc_is_isoformat_of_the_utc_moment(moment: datetime) -> None:
+    reference = moment if moment.utcoffset() == timedelta(0) else moment.astimezone(UTC)
+    expected = reference.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    assert iso_utc(moment) == expected

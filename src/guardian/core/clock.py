@@ -43,10 +43,19 @@ class SystemClock:
 
 
 def iso_utc(moment: datetime) -> str:
-    """ISO 8601 in UTC with microseconds and a `Z`, the one timestamp form the ledger uses."""
-    if moment.utcoffset() != _ZERO:
+    """ISO 8601 in UTC with microseconds and a `Z`, the one timestamp form the ledger uses.
+
+    The fields formatted directly: what `isoformat(timespec="microseconds")` writes of the naive
+    moment, at about half the cost (every proposal and grant takes two)."""
+    if moment.tzinfo is not UTC and moment.utcoffset() != _ZERO:
         moment = moment.astimezone(UTC)
-    return moment.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    return _ISO % (
+        moment.year, moment.month, moment.day,
+        moment.hour, moment.minute, moment.second, moment.microsecond,
+    )  # fmt: skip
+
+
+_ISO = "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ"
 
 
 def parse_iso_utc(text: str) -> datetime:
