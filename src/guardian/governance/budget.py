@@ -31,8 +31,6 @@ from guardian.storage.control_tables import budgets, reservations
 from guardian.storage.engine import memory_lock
 
 CHARGERS = ("guardian", "admin")
-#: Seconds the set of capped (scope, key) pairs is trusted before it is read again.
-_CAPPED_REFRESH = 0.1
 SYSTEM = Principal("budget", "guardian", 5)
 
 
@@ -158,10 +156,9 @@ class Budgets:
         return None
 
     def reserve_intent(self, intent: Intent, decision_id: str) -> str | None:
-        """`reserve` for an intent: the guard's last step for an ALLOW. With no budget anywhere
-        (the cached set of capped keys is fresh and empty) there is nothing to look up."""
-        loaded_at, keys = self._capped
-        if not keys and time.monotonic() - loaded_at <= _CAPPED_REFRESH:
+        """`reserve` for the guard, with nothing to look up while no budget exists at all."""
+        loaded_at, keys = self._capped  # (as `_may_have_budget` would find, without its calls)
+        if not keys and time.monotonic() - loaded_at <= 0.1:
             return None
         return self.reserve(intent.actor, intent.session_id, decision_id, intent.metadata)
 
@@ -190,7 +187,7 @@ class Budgets:
     def _may_have_budget(self, agent_id: str, session_id: str | None) -> bool:
         """Cheap pre-check on the hot path: the (scope, key) pairs with budgets, cached for 0.1 s."""
         loaded_at, keys = self._capped
-        if time.monotonic() - loaded_at > _CAPPED_REFRESH:
+        if time.monotonic() - loaded_at > 0.1:
             with self._lock, self._engine.connect() as conn:
                 keys = frozenset(
                     (r[0], r[1]) for r in conn.execute(select(budgets.c.scope, budgets.c.key))
