@@ -75,8 +75,9 @@ def cacheable(
     """
     if not left_out:
         return True
-    kept = {literal.meta.get("start") for literal in literals if not _named(literal)}
-    for literal in bounding:
+    kept = {literal.meta.get("start") for literal in literals}
+    # A token's value must not matter anywhere, even where sqlglot copied its Literal.
+    for literal in (*bounding, *filter(_named, literals)):
         kept.discard(literal.meta.get("start"))
     kept.discard(None)
     return all(token.start in kept for token in left_out)
