@@ -28,6 +28,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +111,24 @@ def raw_sqlite(n: int) -> dict[str, float]:
     return out
 
 
+def per_second(threads: int, n: int, call: Callable[[int], object]) -> float:
+    """Calls per second of `call(i)` for i in 0..n-1 (rounded down to a multiple of `threads`),
+    spread over `threads` threads that start together."""
+    per = n // threads
+
+    def work(t: int) -> None:
+        for i in range(t * per, (t + 1) * per):
+            call(i)
+
+    workers = [threading.Thread(target=work, args=(t,)) for t in range(threads)]
+    start = time.perf_counter()
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    return per * threads / (time.perf_counter() - start)
+
+
 def bare_group_commit(threads: int, n: int) -> float:
     """Rows/s of the least a durable group commit in Python does, built as the ledger's writer
     is (leader/follower batches; the commit with synchronous=NORMAL, then the WAL's fdatasync
@@ -147,22 +166,10 @@ def bare_group_commit(threads: int, n: int) -> float:
             order.release()
         mine[1].set()
 
-    per = n // threads
-
-    def work(t: int) -> None:
-        for i in range(per):
-            submit(canonical_json(payload(t * per + i)).decode())
-
-    workers = [threading.Thread(target=work, args=(t,)) for t in range(threads)]
-    start = time.perf_counter()
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join()
-    elapsed = time.perf_counter() - start
+    rate = per_second(threads, n, lambda i: submit(canonical_json(payload(i)).decode()))
     os.close(wal)
     conn.close()
-    return per * threads / elapsed
+    return rate
 
 
 # -- durable appends --------------------------------------------------------------------------
@@ -172,21 +179,9 @@ def appends(url: str, threads: int, n: int, **kwargs: Any) -> float:
     ledger = open_ledger(url, **kwargs)
     for i in range(20):  # warm up: schema, key, first pages
         ledger.append("decision", payload(i), has_float=False)
-    per = n // threads
-
-    def work(t: int) -> None:
-        for i in range(per):
-            ledger.append("decision", payload(t * per + i), has_float=False)
-
-    workers = [threading.Thread(target=work, args=(t,)) for t in range(threads)]
-    start = time.perf_counter()
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join()
-    elapsed = time.perf_counter() - start
+    rate = per_second(threads, n, lambda i: ledger.append("decision", payload(i), has_float=False))
     ledger.close()
-    return per * threads / elapsed
+    return rate
 
 
 def child_appender(url: str, n: int, go: str) -> None:
@@ -222,19 +217,9 @@ def decide_rate(url: str, threads: int, n: int) -> float | None:
         return None
     with Guardian(ledger=url) as g:
         g.decide("agent-7", "db.query", "orders", {"sql": "SELECT 1"})
-        per = n // threads
-
-        def work(t: int) -> None:
-            for i in range(per):
-                g.decide("agent-7", "db.query", "orders", {"sql": f"SELECT {t}, {i}"})
-
-        workers = [threading.Thread(target=work, args=(t,)) for t in range(threads)]
-        start = time.perf_counter()
-        for w in workers:
-            w.start()
-        for w in workers:
-            w.join()
-        return per * threads / (time.perf_counter() - start)
+        return per_second(
+            threads, n, lambda i: g.decide("agent-7", "db.query", "orders", {"sql": f"SELECT {i}"})
+        )
 
 
 # -- a big ledger, built fast -----------------------------------------------------------------
