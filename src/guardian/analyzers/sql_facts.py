@@ -67,27 +67,19 @@ def extract(query: str, dialect: str) -> QueryFacts:
         tokens = tokenize(query, dialect)
     except TokenError:
         return _failed("does not tokenize (unterminated string, quote or comment?)")
-    if len(query) > MAX_SHAPE_CHARS:
-        return _parsed(tokens, query, dialect)
-    shape, left_out = shape_of(tokens)
-    known = SHAPES.get(dialect, shape)
-    if known is not None:
-        return known
+    shaped = shape_of(tokens) if len(query) <= MAX_SHAPE_CHARS else None
+    if shaped is not None:
+        known = SHAPES.get(dialect, shaped[0])
+        if known is not None:
+            return known
     statements = _statements(tokens, query, dialect)
     if isinstance(statements, QueryFacts):
         return statements
     walker, bounding = Walker(), list[exp.Literal]()
     facts = _facts(statements, walker, bounding)
-    if cacheable(left_out, walker.literals, bounding):
-        SHAPES.put(dialect, shape, facts)
+    if shaped is not None and cacheable(shaped[1], walker.literals, bounding):
+        SHAPES.put(dialect, shaped[0], facts)
     return facts
-
-
-def _parsed(tokens: list[Token], query: str, dialect: str) -> QueryFacts:
-    statements = _statements(tokens, query, dialect)
-    if isinstance(statements, QueryFacts):
-        return statements
-    return _facts(statements, Walker(), [])
 
 
 def _statements(tokens: list[Token], query: str, dialect: str) -> list[exp.Expr] | QueryFacts:
