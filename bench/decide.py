@@ -9,7 +9,10 @@ For each rule count it generates a realistic rule set and a pool of distinct int
 every engine), times Guardian's evaluation alone and the full `Guardian.decide()` path in process,
 then runs each peer in its own venv (bench/.venvs/<name>, made with uv when missing) as a subprocess
 on the same rules and intents (bench/.data/job-N.json). It also times loading a 10,000-rule YAML file
-in a fresh process. Latencies are per call (perf_counter_ns); p50 / p99 in microseconds.
+in a fresh process. At 1,000 rules it also times the floor (bench/decide_floor.py): the same
+decisions' work fused into one function, with none of the gate, checks, budgets or proposals, so
+the floor bounds what any Python version of decide() could reach here. Latencies are per call
+(perf_counter_ns); p50 / p99 in microseconds.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from decide_floor import FusedDecider, check_equivalent
 from peers.common import run_timed
 
 import guardian
@@ -333,6 +337,21 @@ def time_guardian_decide(work: Workload, settings: Settings) -> Timing:
     return _guardian_timing(call, work, settings)
 
 
+def time_fused_floor(work: Workload, settings: Settings) -> Timing:
+    """decide_floor.FusedDecider on the same intents: the floor under decide() in this Python."""
+    g = Guardian(work.rules)
+    compared = check_equivalent(g, [work.intents[i] for i in work.order[:300]])
+    decide = FusedDecider(g).decide
+    intents = work.intents
+
+    def call(index: int) -> str:
+        return decide(*intents[index])[0]
+
+    timing = _guardian_timing(call, work, settings)
+    timing.notes = f"same payloads and entry hashes as Guardian on {compared} decisions"
+    return timing
+
+
 def _guardian_timing(call: Callable[[int], str], work: Workload, settings: Settings) -> Timing:
     warmup = max(settings.warmup, len(work.order))  # one untimed pass decides the whole pool
     samples, decisions = run_timed(
@@ -590,6 +609,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         timings["eval"] = time_guardian_eval(work, settings)
         log(f"{count} rules: guardian decide")
         timings["decide"] = time_guardian_decide(work, settings)
+        if count == 1000:
+            log(f"{count} rules: the fused floor (bench/decide_floor.py)")
+            timings["floor"] = time_fused_floor(work, settings)
         if pythons:
             job = write_job(count, work, settings)
             for peer in PEERS:
@@ -664,6 +686,12 @@ def _print_goals(results: dict[int, dict[str, Timing]], counts: list[int]) -> No
         p50 = results[1000]["decide"].p(0.5)
         print(f"  decide() p50 at 1,000 rules: {p50:.2f} µs   ({goal(p50 <= 10)}: <= 10 µs;"
               f" evaluation alone: {results[1000]['eval'].p(0.5):.2f} µs)")  # fmt: skip
+        floor = results[1000].get("floor")
+        if floor is not None:
+            print(f"  the floor, one decision's work fused in one function with no gate, checks,"
+                  f" budgets or proposals\n  (bench/decide_floor.py; {floor.notes}):"
+                  f" p50 {floor.p(0.5):.2f} µs, p99 {floor.p(0.99):.2f} µs;"
+                  f" decide() / floor = {p50 / floor.p(0.5):.2f}x")  # fmt: skip
     if 10 in results and 10_000 in results:
         for key, label in (("decide", "decide()"), ("eval", "evaluate (info)")):
             ratio = results[10_000][key].p(0.5) / results[10][key].p(0.5)
@@ -702,10 +730,16 @@ def _print_peers(results: dict[int, dict[str, Timing]], counts: list[int]) -> No
             t = results[1000].get(peer.name)
             if t is None:
                 continue
-            for key, label in (("eval", "evaluation-only"), ("decide", "full decide()")):
+            for key, label in (("eval", "evaluation-only"), ("decide", "full decide()"),
+                               ("floor", "fused floor")):  # fmt: skip
+                if key not in results[1000]:
+                    continue
                 faster = t.p(0.5) / results[1000][key].p(0.5)
+                status = (
+                    "the most a Python rewrite could show" if key == "floor" else goal(faster >= 50)
+                )
                 print(f"  1,000 rules, {label:<15} vs {peer.name:<26} {ratio(t, results[1000][key]):>7}"
-                      f" faster   ({goal(faster >= 50)}: >= 50x)")  # fmt: skip
+                      f" faster   ({status}: >= 50x)")  # fmt: skip
     print()
     for peer in PEERS:
         notes = [f"{c} rules: {results[c][peer.name].notes}" for c in counts

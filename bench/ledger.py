@@ -9,7 +9,8 @@
 - append latency p50 at 1,000 entries and at `--entries` (built with the bulk path), and the ratio;
 - the offline verifier on a JSONL file of `--entries` entries with a checkpoint every 1,000: entries/s
   and peak RSS, measured in a subprocess with resource.getrusage (parent and worker processes);
-  checkpoint signatures are checked too;
+  checkpoint signatures are checked too; beside it the verify floor: the C work alone (parse,
+  re-encode, SHA-256) on one core, times the cores;
 - PostgreSQL durable appends/s from 8 threads (a private cluster with fsync on, via
   scripts/services.sh), when PostgreSQL is installed.
 
@@ -41,6 +42,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey 
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat  # noqa: E402
 
 from guardian.core.canonical import canonical_json  # noqa: E402
+from guardian.ledger.chaincheck import read_blocks  # noqa: E402
 from guardian.ledger.checkpoint import Checkpoint, checkpoints_path  # noqa: E402
 from guardian.ledger.durable import DurableLedger  # noqa: E402
 from guardian.ledger.entry import GENESIS_HASH, seal_line  # noqa: E402
@@ -298,6 +300,34 @@ def verify_speed(jsonl: Path, workers: str | None = None) -> dict[str, float]:
             "worker_rss_mb": kids_mb, "checkpoints": cps, "base_mb": base_mb}  # fmt: skip
 
 
+def verify_floor(jsonl: Path, entries: int = 250_000) -> tuple[float, int]:
+    """Entries/s of only the C work a verifier that re-derives every hash must do (orjson parse,
+    sorted re-encode to confirm the canonical form, SHA-256), in this process over the file's
+    first `entries`, and the cores available: their product bounds any verifier on this machine.
+    It checks nothing (no fields, links, floats, checkpoints, Merkle tree), so it is not one."""
+    import hashlib
+
+    import orjson
+
+    loads, dumps, sort = orjson.loads, orjson.dumps, orjson.OPT_SORT_KEYS
+    prefixed = hashlib.sha256(b"\x00{").copy
+    done = 0
+    start = time.perf_counter()
+    with jsonl.open("rb") as f:
+        for block in read_blocks(f):
+            lines = block[:-1].split(b"\n")
+            dumps(list(map(loads, lines)), option=sort)
+            for line in lines:
+                h = prefixed()
+                h.update(line[75:])  # the entry after its hash member
+                h.digest()
+            done += len(lines)
+            if done >= entries:
+                break
+    rate = done / (time.perf_counter() - start)
+    return rate, len(os.sched_getaffinity(0))
+
+
 def verify_rows(big: int, show: Any) -> tuple[Path, Ed25519PrivateKey]:
     """Build the big JSONL with checkpoints, then verify it on all cores and in one process."""
     key = Ed25519PrivateKey.generate()
@@ -308,6 +338,12 @@ def verify_rows(big: int, show: Any) -> tuple[Path, Ed25519PrivateKey]:
     (jsonl.parent / "signing.pub").write_bytes(
         key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
     )  # so the verifier checks every checkpoint signature too
+    per_core, cores = verify_floor(jsonl)
+    show("verify floor: parse + re-encode + hash alone, one core (entries/s)", f"{per_core:,.0f}")
+    show(
+        f"  the same x {cores} cores: the most any verifier reaches here",
+        f"{per_core * cores:,.0f}",
+    )
     for label, workers in (("all cores", None), ("one process", "0")):
         show(f"  load average (1 min) before verifying, {label}", f"{os.getloadavg()[0]:.2f}")
         v = verify_speed(jsonl, workers)
