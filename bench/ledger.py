@@ -20,6 +20,7 @@ Data lives in bench/.data/ledger and is removed at the end.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import platform
 import shutil
@@ -38,6 +39,7 @@ ROOT = BENCH.parent
 DATA = BENCH / ".data" / "ledger"
 sys.path.insert(0, str(ROOT / "src"))
 
+import orjson  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat  # noqa: E402
 
@@ -305,10 +307,6 @@ def verify_floor(jsonl: Path, entries: int = 250_000) -> tuple[float, int]:
     sorted re-encode to confirm the canonical form, SHA-256), in this process over the file's
     first `entries`, and the cores available: their product bounds any verifier on this machine.
     It checks nothing (no fields, links, floats, checkpoints, Merkle tree), so it is not one."""
-    import hashlib
-
-    import orjson
-
     loads, dumps, sort = orjson.loads, orjson.dumps, orjson.OPT_SORT_KEYS
     prefixed = hashlib.sha256(b"\x00{").copy
     done = 0
