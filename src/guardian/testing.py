@@ -1,10 +1,16 @@
-"""Public test kit: a clock you can set and advance, for tests of code built on Guardian."""
+"""Public test kit for code built on Guardian: a clock you can set and advance, and a hypothesis
+strategy for the JSON values an intent accepts (hypothesis is needed only for that one)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from guardian.core.clock import iso_utc
+from guardian.core.intent import MAX_SAFE_INTEGER
+
+if TYPE_CHECKING:
+    from hypothesis.strategies import SearchStrategy
 
 
 class FakeClock:
@@ -29,3 +35,24 @@ class FakeClock:
 
     def set(self, moment: datetime) -> None:
         self._now = moment
+
+
+def json_values(
+    *, width: int = 3, max_leaves: int = 8, text_size: int | None = None
+) -> SearchStrategy[Any]:
+    """Hypothesis strategy: nested JSON values as intents take them (exact integers, finite floats),
+    lists and objects up to `width` items, strings and keys up to `text_size` characters."""
+    from hypothesis import strategies as st
+
+    text = st.text(max_size=text_size)
+    scalars = (
+        st.none() | st.booleans() | st.integers(-MAX_SAFE_INTEGER, MAX_SAFE_INTEGER) | text
+        | st.floats(allow_nan=False, allow_infinity=False)
+    )  # fmt: skip
+    return st.recursive(
+        scalars,
+        lambda inner: (
+            st.lists(inner, max_size=width) | st.dictionaries(text, inner, max_size=width)
+        ),
+        max_leaves=max_leaves,
+    )

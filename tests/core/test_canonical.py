@@ -2,19 +2,12 @@
 
 import rfc8785
 from hypothesis import given
-from hypothesis import strategies as st
 
 from guardian.core.canonical import canonical_json, contains_float, content_hash
-
-json_scalars = st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | st.text()
-json_values = st.recursive(
-    json_scalars | st.floats(allow_nan=False, allow_infinity=False),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
-    max_leaves=20,
-)
+from guardian.testing import json_values
 
 
-@given(json_values)
+@given(json_values(width=4, max_leaves=20))
 def test_fast_path_equals_rfc8785(value: object) -> None:
     assert canonical_json(value) == rfc8785.dumps(value)
 
