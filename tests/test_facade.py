@@ -1,6 +1,8 @@
 """The public face: seed 001's `Guardian().decide`, records, reload."""
 
+import sqlite3
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -100,3 +102,15 @@ def test_record_is_a_read_only_mapping() -> None:
     assert dict(record)["reasons"] == [
         {"code": "rule_allow", "message": "rule 'rule-1' matched: ALLOW"}
     ]
+
+
+def test_validate_ledger_says_valid_then_invalid_after_a_row_is_changed(tmp_path: Path) -> None:
+    g = Guardian([{"effect": "ALLOW"}], ledger=f"sqlite:///{tmp_path / 'g.db'}")
+    for _ in range(3):
+        g.decide("a", "x")
+    assert g.validate_ledger() == "VALID"
+    with sqlite3.connect(tmp_path / "g.db") as conn:
+        conn.execute("UPDATE ledger_entries SET payload = '{}' WHERE seq = 2")
+    assert g.validate_ledger() == "INVALID"
+    assert g.verify_ledger().first_bad_seq == 2
+    g.close()
